@@ -1,0 +1,41 @@
+"""`python -m services.<name> api|relay`: run a service's API (with its consumer) or its outbox relay."""
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from kit.logging import configure_logging
+from kit.service import ServiceSpec, run_relay
+from kit.settings import PlatformSettings
+
+
+def main(spec: ServiceSpec, create_app: Callable[[], FastAPI], database_url: Callable[[], str], port: int) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    api = commands.add_parser("api", help="serve the HTTP API and consume events")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=port)
+    commands.add_parser("relay", help="publish the outbox to the broker")
+    args = parser.parse_args()
+
+    platform = PlatformSettings()
+    configure_logging(spec.name if args.command == "api" else f"{spec.name}-relay", platform.log_level)
+    if args.command == "api":
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_config=None, access_log=False)
+    else:
+        asyncio.run(_until_signalled(run_relay(spec, database_url(), platform)))
+
+
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

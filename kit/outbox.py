@@ -1,0 +1,170 @@
+"""Transactional outbox: events are written with the change that raised them, then relayed.
+
+`emit()` adds the event to the caller's session, so it commits or rolls back with the business
+change. The relay publishes unpublished rows in order with publisher confirms and marks them sent;
+while the broker is away it keeps retrying, so an outage delays events and never loses them.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import MetaData, Table, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.bus import REQUEST_ID_HEADER, Bus, OutgoingMessage
+from kit.context import RequestContext
+from kit.db import Database, after_commit, utcnow
+from kit.events import Actor, EntityRef, Event, EventEnvelope
+
+logger = logging.getLogger(__name__)
+
+PUBLISHED_RETENTION = timedelta(days=7)
+
+
+def _outbox(session: AsyncSession, metadata: MetaData | None = None) -> Table:
+    tables = (metadata or session.info["metadata"]).tables
+    return tables["outbox"]
+
+
+async def emit(
+    session: AsyncSession,
+    event: Event,
+    *,
+    company_id: uuid.UUID | None,
+    entity: EntityRef,
+    context: RequestContext | None,
+    actor: Actor | None = None,
+) -> EventEnvelope:
+    """Record `event` in the outbox within the session's transaction.
+
+    The actor, client IP and request id come from the request context unless `actor` is given
+    (signup acts as the user it has just created; background work as SYSTEM).
+    """
+    envelope = EventEnvelope(
+        type=event.event_type,
+        version=event.event_version,
+        company_id=company_id,
+        actor=actor or (context.actor if context else Actor(type="SYSTEM")),
+        ip_address=context.client_ip if context else None,
+        request_id=context.request_id if context else None,
+        entity=entity,
+        data=event.model_dump(mode="json", by_alias=True),
+    )
+    headers = {REQUEST_ID_HEADER: envelope.request_id} if envelope.request_id else {}
+    await session.execute(
+        insert(_outbox(session)).values(
+            id=envelope.id,
+            routing_key=envelope.routing_key,
+            payload=envelope.model_dump(mode="json", by_alias=True),
+            headers=headers,
+            created_at=utcnow(),
+        )
+    )
+    wake = session.info.get("outbox_wake")
+    if wake is not None:
+        after_commit(session, wake)
+    return envelope
+
+
+class OutboxRelay:
+    """Publishes a service's outbox to the bus until stopped."""
+
+    def __init__(
+        self,
+        database: Database,
+        metadata: MetaData,
+        bus: Bus,
+        *,
+        poll_interval: float = 0.25,
+        batch_size: int = 100,
+    ) -> None:
+        self.database = database
+        self.table = metadata.tables["outbox"]
+        self.bus = bus
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._last_cleanup = utcnow()
+
+    async def wake(self) -> None:
+        """Called after a commit that wrote events, so embedded mode relays at once."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = self.poll_interval
+        while True:
+            try:
+                published = await self.relay_batch()
+                backoff = self.poll_interval
+                if published == self.batch_size:
+                    continue
+                await self._cleanup_if_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("outbox relay could not publish; will retry", extra={"error": repr(error)})
+                backoff = min(max(backoff * 2, 0.5), 10.0)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), backoff)
+
+    async def relay_batch(self) -> int:
+        """Publish up to one batch, oldest first; rows another relay holds are skipped, not waited on."""
+        table = self.table
+        async with self.database.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(table.c.id, table.c.routing_key, table.c.payload, table.c.headers)
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.created_at, table.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            published: list[uuid.UUID] = []
+            failure: Exception | None = None
+            for row in rows:
+                message = OutgoingMessage(
+                    message_id=str(row.id),
+                    routing_key=row.routing_key,
+                    body=EventEnvelope.model_validate(row.payload).model_dump_json(by_alias=True).encode(),
+                    headers=dict(row.headers or {}),
+                )
+                try:
+                    await self.bus.publish(message)
+                except Exception as error:
+                    failure = error
+                    break
+                published.append(row.id)
+            # Keep what went out; the rest stays pending and is retried in order.
+            if published:
+                await session.execute(update(table).where(table.c.id.in_(published)).values(published_at=utcnow()))
+            if failure is not None:
+                await session.execute(
+                    update(table)
+                    .where(table.c.id == rows[len(published)].id)
+                    .values(attempts=table.c.attempts + 1, last_error=repr(failure)[:2000])
+                )
+            await session.commit()
+        if failure is not None:
+            raise failure
+        return len(published)
+
+    async def _cleanup_if_due(self) -> None:
+        now = utcnow()
+        if now - self._last_cleanup < timedelta(hours=1):
+            return
+        self._last_cleanup = now
+        async with self.database.sessionmaker() as session, session.begin():
+            await session.execute(delete(self.table).where(self.table.c.published_at < now - PUBLISHED_RETENTION))
+
+
+def attach_outbox(database: Database, metadata: MetaData, relay: OutboxRelay | None) -> None:
+    """Make sessions of `database` know their outbox table, and wake `relay` after event commits."""
+    info: dict[str, object] = {"metadata": metadata}
+    if relay is not None:
+        info["outbox_wake"] = relay.wake
+    database.sessionmaker.configure(info=info)

@@ -1,0 +1,73 @@
+"""Cursor pagination: `{items, nextCursor}` pages walked by an opaque keyset cursor."""
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from kit.errors import InvalidInput
+from kit.schemas import CamelModel
+
+ItemT = TypeVar("ItemT")
+RowT = TypeVar("RowT")
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size (default 50, max 200).")]
+Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.")]
+
+
+class Page(CamelModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None = None
+
+
+def encode_cursor(sort_value: datetime | str, row_id: uuid.UUID) -> str:
+    value = sort_value.isoformat() if isinstance(sort_value, datetime) else sort_value
+    raw = json.dumps([value, str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, sort_is_datetime: bool) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        sort_value = datetime.fromisoformat(value) if sort_is_datetime else str(value)
+        return sort_value, uuid.UUID(row_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(
+            "The cursor is not valid; use the nextCursor of a previous page.",
+            errors=[{"field": "cursor", "message": "not a cursor this API issued"}],
+        ) from error
+
+
+async def keyset_page(
+    session: AsyncSession,
+    statement: Select[RowT],
+    *,
+    sort_column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+    descending: bool = True,
+) -> tuple[list[RowT], str | None]:
+    """One page of `statement` ordered by (sort, id), and the cursor of the next page if any."""
+    if cursor:
+        sort_is_datetime = sort_column.type.python_type is datetime
+        sort_value, row_id = decode_cursor(cursor, sort_is_datetime=sort_is_datetime)
+        if descending:
+            after = or_(sort_column < sort_value, and_(sort_column == sort_value, id_column < row_id))
+        else:
+            after = or_(sort_column > sort_value, and_(sort_column == sort_value, id_column > row_id))
+        statement = statement.where(after)
+    order = (sort_column.desc(), id_column.desc()) if descending else (sort_column.asc(), id_column.asc())
+    rows = list((await session.scalars(statement.order_by(*order).limit(limit + 1))).all())
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, encode_cursor(getattr(last, sort_column.key), getattr(last, id_column.key))

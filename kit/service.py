@@ -1,0 +1,191 @@
+"""Assembles a service: its FastAPI app, the runtime its lifespan holds, health and readiness."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import MetaData
+
+from kit.bus import Bus, RabbitBus
+from kit.consumer import EventConsumer
+from kit.context import ContextSigner, require_context
+from kit.db import Database, wait_for
+from kit.errors import install_problem_handlers, problem_body, problem_response
+from kit.logging import request_id_var
+from kit.outbox import OutboxRelay, attach_outbox
+from kit.settings import PlatformSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes a service: its name, tables, migrations, routes and event handlers."""
+
+    name: str
+    title: str
+    metadata: MetaData
+    migrations: Path
+    routers: Sequence[APIRouter]
+    consumer: EventConsumer | None = None
+
+
+def new_bus(platform: PlatformSettings) -> Bus:
+    return RabbitBus(platform.broker_url, platform.namespace, platform.consumer_retry_delays)
+
+
+class ServiceRuntime:
+    """A running service's database, bus, consumer and (optionally) outbox relay."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        database_url: str,
+        platform: PlatformSettings,
+        *,
+        bus: Bus | None = None,
+        run_relay: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.platform = platform
+        self.database = Database(database_url)
+        self._owns_bus = bus is None
+        self.bus = bus or new_bus(platform)
+        self.relay = (
+            OutboxRelay(self.database, spec.metadata, self.bus, poll_interval=platform.outbox_poll_interval)
+            if run_relay
+            else None
+        )
+        self._relay_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await wait_for(self.database)
+        await self.database.upgrade(self.spec.migrations)
+        attach_outbox(self.database, self.spec.metadata, self.relay)
+        if self._owns_bus:
+            await self.bus.start()
+        if self.spec.consumer is not None:
+            await self.spec.consumer.start(self.bus, self.database, self.spec.metadata, self.platform.namespace)
+        if self.relay is not None:
+            self._relay_task = asyncio.create_task(self.relay.run())
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        if self._owns_bus:
+            await self.bus.close()
+        await self.database.dispose()
+
+
+Resources = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    spec: ServiceSpec,
+    database_url: str,
+    platform: PlatformSettings,
+    *,
+    bus: Bus | None = None,
+    run_relay: bool = False,
+    resources: Resources | None = None,
+) -> FastAPI:
+    """A service's ASGI app. `bus` is shared in embedded mode; full mode builds its own RabbitMQ bus."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = ServiceRuntime(spec, database_url, platform, bus=bus, run_relay=run_relay)
+        await runtime.start()
+        app.state.runtime = runtime
+        app.state.database = runtime.database
+        app.state.bus = runtime.bus
+        try:
+            if resources is None:
+                yield
+            else:
+                async with resources(app):
+                    yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=f"Distribu {spec.title}", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.service_name = spec.name
+    app.state.context_signer = ContextSigner(platform.internal_secret.get_secret_value(), platform.context_ttl_seconds)
+    install_problem_handlers(app)
+    app.middleware("http")(_access_log)
+    app.include_router(_health_router())
+    for router in spec.routers:
+        app.include_router(router, dependencies=[Depends(require_context)])
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_context)])
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    return app
+
+
+async def _access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    started = time.perf_counter()
+    request_id_var.set(request.headers.get("x-request-id"))
+    response = await call_next(request)
+    if request.url.path not in ("/healthz", "/readyz"):
+        logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+    return response
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        runtime: ServiceRuntime = request.app.state.runtime
+        for name, check in (("database", runtime.database.ping), ("broker", runtime.bus.ping)):
+            try:
+                await asyncio.wait_for(check(), 2)
+                checks[name] = "ok"
+            except Exception as error:
+                checks[name] = f"unavailable: {error!r}"
+        if all(value == "ok" for value in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        body = problem_body(503, "Not ready", "A dependency is unreachable.", "not-ready", "/readyz")
+        body["checks"] = checks
+        return problem_response(body)
+
+    return router
+
+
+async def run_relay(spec: ServiceSpec, database_url: str, platform: PlatformSettings) -> None:
+    """The relay process of full mode: publish this service's outbox until SIGTERM."""
+    database = Database(database_url, pool_size=2)
+    bus = new_bus(platform)
+    await wait_for(database)
+    await database.upgrade(spec.migrations)
+    await bus.start()
+    relay = OutboxRelay(database, spec.metadata, bus, poll_interval=platform.outbox_poll_interval)
+    logger.info("outbox relay started", extra={"relay_for": spec.name})
+    try:
+        await relay.run()
+    finally:
+        await bus.close()
+        await database.dispose()

@@ -1,0 +1,30 @@
+"""Settings shared by every process, read from `DISTRIBU_*` environment variables."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Infrastructure every service and the gateway share."""
+
+    model_config = SettingsConfigDict(env_prefix="DISTRIBU_", extra="ignore")
+
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Signs the internal context the gateway forwards to services. No default: it is a secret.
+    internal_secret: SecretStr = SecretStr("")
+    # Prefix of exchange, queue and Redis key names, so several deployments can share one broker.
+    namespace: str = "distribu"
+    log_level: str = "INFO"
+    context_ttl_seconds: int = 60
+    outbox_poll_interval: float = 0.25
+    # Seconds to wait before each redelivery of a failed event; after the last, it goes to the DLQ.
+    consumer_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
+
+
+class ServiceSettings(BaseSettings):
+    """Per-service settings; each service subclasses this with its own env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
