@@ -97,6 +97,8 @@ class RabbitBus(Bus):
         self._connected = asyncio.Event()
         self._connect_task: asyncio.Task[None] | None = None
         self._consumer_tasks: list[asyncio.Task[None]] = []
+        # One per subscription, set once its queue is declared and bound: until then events are dropped.
+        self._bound: list[asyncio.Event] = []
 
     async def start(self) -> None:
         """Connect in the background: a service starts (and reports not-ready) while the broker is down."""
@@ -136,6 +138,8 @@ class RabbitBus(Bus):
         connection, _ = await self._ready(wait=0.5)
         if connection.is_closed or not connection.connected.is_set():
             raise ConnectionError("broker connection is down")
+        if not all(bound.is_set() for bound in self._bound):
+            raise ConnectionError("event queues are not bound yet")
 
     async def publish(self, message: OutgoingMessage) -> None:
         _, exchange = await self._ready(wait=5)
@@ -152,9 +156,13 @@ class RabbitBus(Bus):
         )
 
     async def subscribe(self, queue: str, routing_keys: Sequence[str], handler: MessageHandler) -> None:
-        self._consumer_tasks.append(asyncio.create_task(self._consume(queue, routing_keys, handler)))
+        bound = asyncio.Event()
+        self._bound.append(bound)
+        self._consumer_tasks.append(asyncio.create_task(self._consume(queue, routing_keys, handler, bound)))
 
-    async def _consume(self, queue_name: str, routing_keys: Sequence[str], handler: MessageHandler) -> None:
+    async def _consume(
+        self, queue_name: str, routing_keys: Sequence[str], handler: MessageHandler, bound: asyncio.Event
+    ) -> None:
         connection, _ = await self._ready()
         channel = await connection.channel(publisher_confirms=True)
         await channel.set_qos(prefetch_count=16)
@@ -180,6 +188,7 @@ class RabbitBus(Bus):
             await self._handle(channel, queue_name, message, handler)
 
         await queue.consume(on_message)
+        bound.set()
         await asyncio.Future()  # consume until cancelled
 
     async def _handle(

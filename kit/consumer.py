@@ -70,11 +70,13 @@ class EventConsumer:
             seen = await session.scalar(select(processed.c.event_id).where(processed.c.event_id == envelope.id))
             if seen is not None:
                 return False
-            await session.execute(
-                insert(processed).values(event_id=envelope.id, event_type=envelope.type, processed_at=utcnow())
-            )
-            await handler(session, envelope)
             try:
+                # On PostgreSQL a concurrent delivery's insert blocks here until the winner commits, then
+                # fails here (not at commit), so the insert belongs inside the try as well.
+                await session.execute(
+                    insert(processed).values(event_id=envelope.id, event_type=envelope.type, processed_at=utcnow())
+                )
+                await handler(session, envelope)
                 await commit(session)
             except IntegrityError:
                 # A concurrent delivery of the same event won the insert; its effects stand, drop ours.

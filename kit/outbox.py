@@ -96,6 +96,13 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = self.poll_interval
         while True:
+            # On Python 3.11 a cancel can be swallowed inside a library (asyncio.wait_for in aiormq, asyncpg),
+            # leaving this loop running and shutdown waiting on it forever; the task still counts the request.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise asyncio.CancelledError
+            # Cleared before the batch, not after: a commit that wakes us mid-batch is not forgotten.
+            self._wake.clear()
             try:
                 published = await self.relay_batch()
                 backoff = self.poll_interval
@@ -107,9 +114,11 @@ class OutboxRelay:
             except Exception as error:
                 logger.warning("outbox relay could not publish; will retry", extra={"error": repr(error)})
                 backoff = min(max(backoff * 2, 0.5), 10.0)
-            self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that lands as the
+            # wait ends, and the relay (hence the service's shutdown) would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), backoff)
+                async with asyncio.timeout(backoff):
+                    await self._wake.wait()
 
     async def relay_batch(self) -> int:
         """Publish up to one batch, oldest first; rows another relay holds are skipped, not waited on."""

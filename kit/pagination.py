@@ -37,6 +37,8 @@ def decode_cursor(cursor: str, *, sort_is_datetime: bool) -> tuple[Any, uuid.UUI
         padded = cursor + "=" * (-len(cursor) % 4)
         value, row_id = json.loads(base64.urlsafe_b64decode(padded))
         sort_value = datetime.fromisoformat(value) if sort_is_datetime else str(value)
+        if isinstance(sort_value, datetime) and sort_value.tzinfo is None:
+            raise ValueError("cursor timestamp without offset")  # never issued; would fail at the database
         return sort_value, uuid.UUID(row_id)
     except (ValueError, TypeError) as error:
         raise InvalidInput(

@@ -17,6 +17,9 @@ from tests.infrastructure import Infrastructure
 
 RETRY_DELAYS = [0.1, 0.2, 0.3]
 
+# The running systems (full topology, embedded mode) are shared by the e2e and browser tests.
+pytest_plugins = ["tests.support.systems"]
+
 
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infrastructure]:

@@ -28,14 +28,26 @@ class Infrastructure:
 def infrastructure() -> Iterator[Infrastructure]:
     with contextlib.ExitStack() as stack:
         postgres = os.environ.get("DISTRIBU_TEST_POSTGRES_URL") or _container(
-            stack, "postgres:16-alpine", 5432, "database system is ready to accept connections",
-            env={"POSTGRES_HOST_AUTH_METHOD": "trust"}, url="postgresql://postgres@{host}:{port}",
+            stack,
+            "postgres:16-alpine",
+            5432,
+            "database system is ready to accept connections",
+            env={"POSTGRES_HOST_AUTH_METHOD": "trust"},
+            url="postgresql://postgres@{host}:{port}",
         )
         broker = os.environ.get("DISTRIBU_TEST_BROKER_URL") or _container(
-            stack, "rabbitmq:3.13-alpine", 5672, "Server startup complete", url="amqp://guest:guest@{host}:{port}/",
+            stack,
+            "rabbitmq:3.13-alpine",
+            5672,
+            "Server startup complete",
+            url="amqp://guest:guest@{host}:{port}/",
         )
         redis = os.environ.get("DISTRIBU_TEST_REDIS_URL") or _container(
-            stack, "redis:7-alpine", 6379, "Ready to accept connections", url="redis://{host}:{port}/0",
+            stack,
+            "redis:7-alpine",
+            6379,
+            "Ready to accept connections",
+            url="redis://{host}:{port}/0",
         )
         yield Infrastructure(postgres_url=postgres.rstrip("/"), broker_url=broker, redis_url=redis)
 

@@ -1,0 +1,147 @@
+"""The transactional outbox: events leave only with their transaction, once, persistent, in order."""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from sqlalchemy import func, select
+
+from kit.bus import REQUEST_ID_HEADER, RabbitBus
+from kit.context import Principal, RequestContext
+from kit.db import Database, commit
+from kit.events import Actor, EntityRef, Event, EventEnvelope
+from kit.outbox import OutboxRelay, attach_outbox, emit
+from kit.settings import PlatformSettings
+from tests.kit.conftest import METADATA, OUTBOX
+from tests.support.broker import probe
+
+
+class WidgetShipped(Event):
+    event_type: ClassVar[str] = "KitWidgetShipped"
+
+    widget_id: uuid.UUID
+    quantity: int
+
+
+def _context(principal: Principal | None = None) -> RequestContext:
+    return RequestContext(
+        company_id=uuid.uuid4(),
+        principal=principal or Principal(type="user", id=uuid.uuid4(), role="OWNER"),
+        client_ip="192.0.2.10",
+        request_id="req-" + uuid.uuid4().hex,
+    )
+
+
+async def _emit(database: Database, context: RequestContext, *, quantity: int = 1) -> EventEnvelope:
+    async with database.sessionmaker() as session:
+        envelope = await emit(
+            session,
+            WidgetShipped(widget_id=uuid.uuid4(), quantity=quantity),
+            company_id=context.company_id,
+            entity=EntityRef(type="Widget", id="w-1"),
+            context=context,
+        )
+        await commit(session)
+    return envelope
+
+
+@pytest.fixture
+async def bus(platform: PlatformSettings) -> AsyncIterator[RabbitBus]:
+    bus = RabbitBus(platform.broker_url, platform.namespace, platform.consumer_retry_delays)
+    await bus.start()
+    yield bus
+    await bus.close()
+
+
+async def _pending(database: Database) -> int:
+    async with database.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).where(OUTBOX.c.published_at.is_(None))) or 0)
+
+
+async def test_events_of_a_rolled_back_transaction_are_never_published(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    relay = OutboxRelay(database, METADATA, bus)
+    attach_outbox(database, METADATA, relay)
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        async with database.sessionmaker() as session:
+            await emit(
+                session, WidgetShipped(widget_id=uuid.uuid4(), quantity=1), company_id=uuid.uuid4(),
+                entity=EntityRef(type="Widget", id="w-1"), context=_context(),
+            )  # fmt: skip
+            await session.rollback()
+
+        assert await relay.relay_batch() == 0
+        assert await watcher.nothing_more(0.3)
+    async with database.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(OUTBOX)) == 0
+
+
+async def test_a_committed_event_is_published_once_persistent_with_its_ids(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    relay = OutboxRelay(database, METADATA, bus)
+    attach_outbox(database, METADATA, relay)
+    context = _context()
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        envelope = await _emit(database, context, quantity=3)
+
+        assert await relay.relay_batch() == 1
+        message = await watcher.get()
+        assert await relay.relay_batch() == 0
+        assert await watcher.nothing_more(0.3)
+
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.message_id == str(envelope.id)
+    assert message.routing_key == "KitWidgetShipped.v1"
+    assert message.content_type == "application/json"
+    assert (message.headers or {})[REQUEST_ID_HEADER] == context.request_id
+    received = EventEnvelope.model_validate_json(message.body)
+    assert received == envelope
+    assert received.company_id == context.company_id
+    assert received.actor == Actor(type="USER", id=context.principal.id)
+    assert received.ip_address == "192.0.2.10"
+    assert received.data == {"widgetId": str(envelope.data["widgetId"]), "quantity": 3}
+    async with database.sessionmaker() as session:
+        row = (await session.execute(select(OUTBOX).where(OUTBOX.c.id == envelope.id))).one()
+    assert row.published_at is not None
+    assert row.attempts == 0
+
+
+async def test_an_api_key_acts_as_system_and_names_the_key(database: Database) -> None:
+    attach_outbox(database, METADATA, None)
+    key_id = uuid.uuid4()
+    envelope = await _emit(database, _context(Principal(type="api_key", id=key_id, scopes=["catalog:write"])))
+
+    assert envelope.actor == Actor(type="SYSTEM", api_key_id=key_id)
+
+
+async def test_the_running_relay_publishes_committed_events_promptly_and_in_order(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    # A long poll interval: only the after-commit wake-up can make this prompt.
+    relay = OutboxRelay(database, METADATA, bus, poll_interval=30)
+    attach_outbox(database, METADATA, relay)
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        task = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(0.2)
+            sent = [await _emit(database, _context(), quantity=n) for n in range(5)]
+            received = [EventEnvelope.model_validate_json((await watcher.get(within=5)).body) for _ in sent]
+            # Rows are marked once the whole batch is out; give the relay that moment before stopping it.
+            for _ in range(100):
+                if await _pending(database) == 0:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    assert [event.id for event in received] == [event.id for event in sent]
+    assert await _pending(database) == 0

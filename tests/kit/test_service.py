@@ -1,0 +1,75 @@
+"""A service assembled by the kit: migrated at start, health and readiness, context required, one
+transaction per request whose events leave only if it commits."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import httpx
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from fastapi import FastAPI
+
+from kit.context import ContextSigner, Principal
+from kit.events import EventEnvelope
+from kit.service import create_service_app
+from kit.settings import PlatformSettings
+from tests.conftest import DatabaseFactory, context_headers, start_app
+from tests.kit.sample_service import SPEC, NoteWritten
+from tests.support.broker import probe
+
+
+@pytest.fixture
+async def sample(new_database: DatabaseFactory, platform: PlatformSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_service_app(SPEC, await new_database("kitsample"), platform, run_relay=True)
+    async with AsyncExitStack() as stack:
+        yield await start_app(stack, app)
+
+
+def _headers(signer: ContextSigner, company_id: uuid.UUID) -> dict[str, str]:
+    principal = Principal(type="user", id=uuid.uuid4(), role="OWNER")
+    return context_headers(signer, "kitsample", company_id=company_id, principal=principal)
+
+
+async def test_health_and_readiness_need_no_context(sample: httpx.AsyncClient) -> None:
+    assert (await sample.get("/healthz")).json() == {"status": "ok"}
+    ready = await sample.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+async def test_routes_and_openapi_refuse_calls_without_a_context(
+    sample: httpx.AsyncClient, signer: ContextSigner
+) -> None:
+    for path in ("/notes", "/openapi.json"):
+        response = await sample.get(path)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+    assert (await sample.get("/openapi.json", headers=_headers(signer, uuid.uuid4()))).status_code == 200
+
+
+async def test_a_committed_request_publishes_its_event(
+    sample: httpx.AsyncClient, signer: ContextSigner, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    company_id = uuid.uuid4()
+    async with probe(broker, platform.namespace, [NoteWritten.routing_key()]) as watcher:
+        response = await sample.post("/notes", json={"text": "hello"}, headers=_headers(signer, company_id))
+        assert response.status_code == 201
+        event = EventEnvelope.model_validate_json((await watcher.get()).body)
+        assert await watcher.nothing_more(0.3)
+
+    assert event.company_id == company_id
+    assert event.data == {"id": response.json()["id"], "text": "hello"}
+
+
+async def test_a_failed_request_keeps_neither_its_rows_nor_its_events(
+    sample: httpx.AsyncClient, signer: ContextSigner, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    company_id = uuid.uuid4()
+    headers = _headers(signer, company_id)
+    async with probe(broker, platform.namespace, [NoteWritten.routing_key()]) as watcher:
+        response = await sample.post("/notes", json={"text": "doomed", "failAfterWrite": True}, headers=headers)
+        assert response.status_code == 409
+        assert await watcher.nothing_more(0.5)
+
+    assert (await sample.get("/notes", headers=headers)).json() == []
