@@ -1,0 +1,1 @@
+"""Distribu's domain services: identity, catalog, orders, audit and webhooks, one package each."""

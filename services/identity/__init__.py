@@ -1,0 +1,1 @@
+"""The identity service: companies, plans and subscriptions, users, memberships and credential checks."""

@@ -1,0 +1,166 @@
+"""Account rules: signing up a company with its owner, signing in, and the signed-in member."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.context import RequestContext
+from kit.db import new_id
+from kit.errors import Conflict, Unauthorized
+from kit.events import Actor
+from kit.outbox import emit
+from kit.repository import found
+from services.identity.accounts.access import staff_access
+from services.identity.accounts.events import (
+    MembershipCreated,
+    UserCreated,
+    UserSignedIn,
+    membership_entity,
+    user_entity,
+)
+from services.identity.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from services.identity.accounts.repository import MembershipRepository, UserRepository, normalize_email
+from services.identity.accounts.schemas import LoginRequest, SignupRequest
+from services.identity.billing import service as billing
+from services.identity.companies import service as companies
+from services.identity.companies.directory import StorefrontDirectory
+from services.identity.companies.repository import CompanyRepository
+from services.identity.models import Company, Membership, StaffRole, User
+
+EMAIL_TAKEN = "An account with this email already exists."
+BAD_CREDENTIALS = "Email or password is incorrect."
+# Each retry follows a concurrent signup that took our slug between check and insert.
+SIGNUP_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    company: Company
+    membership: Membership
+
+
+def user_actor(user_id: uuid.UUID) -> Actor:
+    return Actor(type="USER", id=user_id)
+
+
+def _email_taken() -> Conflict:
+    return Conflict(EMAIL_TAKEN, errors=[{"field": "email", "message": EMAIL_TAKEN}])
+
+
+async def signup(
+    session: AsyncSession,
+    directory: StorefrontDirectory,
+    request: SignupRequest,
+    *,
+    context: RequestContext,
+    trial_days: int,
+) -> SignedIn:
+    """Create the company, its owner and the Starter trial, all in the caller's transaction."""
+    users = UserRepository(session)
+    if await users.email_exists(request.email):
+        raise _email_taken()
+    password_hash = await hash_password(request.password)
+    for _attempt in range(SIGNUP_ATTEMPTS):
+        try:
+            return await _create_account(
+                session, directory, request, password_hash, context=context, trial_days=trial_days
+            )
+        except IntegrityError:
+            # A concurrent signup took this email or the slug after our checks; nothing of ours is
+            # written yet (the collision surfaces at the first flush), so start over cleanly.
+            await session.rollback()
+            if await users.email_exists(request.email):
+                raise _email_taken() from None
+    raise Conflict("Your company could not be created just now; please try again.")
+
+
+async def _create_account(
+    session: AsyncSession,
+    directory: StorefrontDirectory,
+    request: SignupRequest,
+    password_hash: str,
+    *,
+    context: RequestContext,
+    trial_days: int,
+) -> SignedIn:
+    user = UserRepository(session).add(
+        User(id=new_id(), email=normalize_email(request.email), name=request.name, password_hash=password_hash)
+    )
+    company = await companies.new_company(session, request.company_name)
+    await session.flush()
+
+    actor = user_actor(user.id)
+    await companies.announce_company(session, directory, company, context=context, actor=actor)
+    await emit(
+        session,
+        UserCreated(id=user.id, email=user.email, name=user.name),
+        company_id=company.id,
+        entity=user_entity(user.id),
+        context=context,
+        actor=actor,
+    )
+    membership = await grant_membership(session, company.id, user.id, StaffRole.OWNER, context=context, actor=actor)
+    await billing.start_trial(session, company.id, trial_days=trial_days, context=context, actor=actor)
+    return SignedIn(user=user, company=company, membership=membership)
+
+
+async def grant_membership(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: StaffRole,
+    *,
+    context: RequestContext,
+    actor: Actor | None = None,
+) -> Membership:
+    """Make a user a staff member of a company (signup's owner now; accepted invites later)."""
+    membership = MembershipRepository(session, company_id).add(
+        Membership(id=new_id(), company_id=company_id, user_id=user_id, role=role)
+    )
+    await session.flush()
+    await emit(
+        session,
+        MembershipCreated(id=membership.id, user_id=user_id, role=role),
+        company_id=company_id,
+        entity=membership_entity(membership.id),
+        context=context,
+        actor=actor,
+    )
+    return membership
+
+
+async def login(session: AsyncSession, request: LoginRequest, *, context: RequestContext) -> SignedIn:
+    """Check a staff member's email and password. Every failure reads the same, and takes as long."""
+    users = UserRepository(session)
+    user = await users.get_by_email(request.email)
+    if user is None:
+        await burn_verification_time(request.password)
+        raise Unauthorized(BAD_CREDENTIALS)
+    if not await verify_password(user.password_hash, request.password):
+        raise Unauthorized(BAD_CREDENTIALS)
+    if needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(request.password)
+
+    membership = await users.first_membership(user.id)
+    if membership is None:
+        raise Unauthorized(BAD_CREDENTIALS)
+    company = found(await CompanyRepository(session).get(membership.company_id), "Company")
+    await emit(
+        session,
+        UserSignedIn(id=user.id, method="password"),
+        company_id=company.id,
+        entity=user_entity(user.id),
+        context=context,
+        actor=user_actor(user.id),
+    )
+    return SignedIn(user=user, company=company, membership=membership)
+
+
+async def current_member(session: AsyncSession, context: RequestContext) -> SignedIn:
+    access = await staff_access(session, context)
+    user = found(await UserRepository(session).get(access.membership.user_id), "User")
+    company = found(await CompanyRepository(session).get(access.membership.company_id), "Company")
+    return SignedIn(user=user, company=company, membership=access.membership)

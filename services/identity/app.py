@@ -1,0 +1,54 @@
+"""The identity service's app: `create_app()` (a uvicorn factory) and its `SPEC`."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from kit.bus import Bus
+from kit.service import ServiceSpec, create_service_app
+from kit.settings import PlatformSettings
+from services.identity.accounts.endpoints import router as accounts_router
+from services.identity.billing.endpoints import router as billing_router
+from services.identity.companies.directory import StorefrontDirectory
+from services.identity.companies.endpoints import internal_router as storefronts_router
+from services.identity.companies.endpoints import router as companies_router
+from services.identity.models import Base
+from services.identity.settings import IdentitySettings
+
+SPEC = ServiceSpec(
+    name="identity",
+    title="Identity",
+    metadata=Base.metadata,
+    migrations=Path(__file__).parent / "migrations",
+    routers=[accounts_router, companies_router, billing_router, storefronts_router],
+)
+
+
+def create_app(
+    settings: IdentitySettings | None = None,
+    platform: PlatformSettings | None = None,
+    *,
+    bus: Bus | None = None,
+    redis: "Redis | None" = None,
+    run_relay: bool = False,
+) -> FastAPI:
+    """Identity's ASGI app. Embedded mode passes its shared bus and in-process Redis; full mode builds its own."""
+    settings = settings or IdentitySettings()
+    platform = platform or PlatformSettings()
+
+    @contextlib.asynccontextmanager
+    async def resources(app: FastAPI) -> AsyncIterator[None]:
+        client = redis if redis is not None else Redis.from_url(platform.redis_url)
+        app.state.storefront_directory = StorefrontDirectory(client, platform.namespace)
+        try:
+            yield
+        finally:
+            if redis is None:
+                await client.aclose()
+
+    app = create_service_app(SPEC, settings.database_url, platform, bus=bus, run_relay=run_relay, resources=resources)
+    app.state.settings = settings
+    return app

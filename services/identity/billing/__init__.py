@@ -1,0 +1,1 @@
+"""Plans, the company's subscription (trial, status, limits) and usage against those limits."""

@@ -1,0 +1,142 @@
+"""Plan and subscription rules: the Starter trial, the status a company is in, usage against limits."""
+
+import math
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.context import RequestContext
+from kit.db import new_id, utcnow
+from kit.events import Actor
+from kit.outbox import emit
+from kit.repository import found
+from services.identity.accounts.access import staff_access
+from services.identity.accounts.repository import MembershipRepository
+from services.identity.billing.events import TrialStarted, subscription_entity
+from services.identity.billing.repository import PlanRepository, SubscriptionRepository, UsageRepository
+from services.identity.billing.schemas import PlanLimits, PlanRead, SubscriptionRead, SubscriptionState, Usage
+from services.identity.models import Plan, Subscription, SubscriptionStatus
+
+TRIAL_PLAN_CODE = "starter"
+DAY = timedelta(days=1)
+
+# Usage counters other services will feed through events (catalog: active products; orders: orders
+# per calendar month, UTC). Until those events exist nothing writes them and they read as zero.
+PRODUCTS_METRIC = "products"
+
+
+def orders_metric(month: datetime) -> str:
+    """One counter per calendar month, so a new month starts at zero without a reset job."""
+    return f"orders:{month:%Y-%m}"
+
+
+def plan_limits(plan: Plan) -> PlanLimits:
+    return PlanLimits(
+        max_products=plan.max_products,
+        max_team_members=plan.max_team_members,
+        max_customers=plan.max_customers,
+        max_orders_per_month=plan.max_orders_per_month,
+    )
+
+
+def plan_read(plan: Plan) -> PlanRead:
+    return PlanRead(
+        code=plan.code,
+        name=plan.name,
+        monthly_price=str(Decimal(plan.monthly_price_cents).scaleb(-2)),
+        currency=plan.currency,
+        limits=plan_limits(plan),
+    )
+
+
+async def list_plans(session: AsyncSession) -> list[PlanRead]:
+    return [plan_read(plan) for plan in await PlanRepository(session).list()]
+
+
+async def start_trial(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    *,
+    trial_days: int,
+    context: RequestContext,
+    actor: Actor,
+) -> Subscription:
+    """Put a new company on the Starter trial and raise `TrialStarted`."""
+    plan = await PlanRepository(session).get(TRIAL_PLAN_CODE)
+    if plan is None:
+        raise RuntimeError(f"plan {TRIAL_PLAN_CODE!r} is missing; the migrations seed it")
+    subscription = SubscriptionRepository(session, company_id).add(
+        Subscription(
+            id=new_id(),
+            company_id=company_id,
+            plan_code=plan.code,
+            status=SubscriptionStatus.TRIALING,
+            trial_ends_at=utcnow() + trial_days * DAY,
+        )
+    )
+    await session.flush()
+    await emit(
+        session,
+        TrialStarted(
+            id=subscription.id,
+            plan_code=plan.code,
+            status=subscription.status.value,
+            trial_ends_at=subscription.trial_ends_at,
+            limits=plan_limits(plan),
+        ),
+        company_id=company_id,
+        entity=subscription_entity(subscription.id),
+        context=context,
+        actor=actor,
+    )
+    return subscription
+
+
+_STATES: dict[SubscriptionStatus, SubscriptionState] = {
+    SubscriptionStatus.TRIALING: "TRIALING",
+    SubscriptionStatus.ACTIVE: "ACTIVE",
+    SubscriptionStatus.PAST_DUE: "PAST_DUE",
+    SubscriptionStatus.CANCELED: "CANCELED",
+}
+
+
+def effective_status(subscription: Subscription, now: datetime) -> SubscriptionState:
+    """The stored status, except that a trial past its end reads EXPIRED (no job has to flip it)."""
+    if subscription.status is SubscriptionStatus.TRIALING:
+        ended = subscription.trial_ends_at is not None and subscription.trial_ends_at <= now
+        return "EXPIRED" if ended else "TRIALING"
+    return _STATES[subscription.status]
+
+
+def trial_days_left(subscription: Subscription, now: datetime) -> int | None:
+    if subscription.status is not SubscriptionStatus.TRIALING or subscription.trial_ends_at is None:
+        return None
+    return max(0, math.ceil((subscription.trial_ends_at - now) / DAY))
+
+
+async def subscription_overview(session: AsyncSession, context: RequestContext) -> SubscriptionRead:
+    await staff_access(session, context)
+    company_id = context.require_company()
+    subscription = found(await SubscriptionRepository(session, company_id).current(), "Subscription")
+    plan = found(await PlanRepository(session).get(subscription.plan_code), "Plan")
+    now = utcnow()
+    counters = await UsageRepository(session, company_id).values(PRODUCTS_METRIC, orders_metric(now))
+    usage = Usage(
+        # Staff only for now; pending invites will count here too once invites exist.
+        team_members=await MembershipRepository(session, company_id).count(),
+        # Customers arrive with a later slice of identity; none exist yet.
+        customers=0,
+        products=counters.get(PRODUCTS_METRIC, 0),
+        orders_this_month=counters.get(orders_metric(now), 0),
+    )
+    return SubscriptionRead(
+        plan_code=plan.code,
+        plan_name=plan.name,
+        status=effective_status(subscription, now),
+        trial_ends_at=subscription.trial_ends_at,
+        trial_days_left=trial_days_left(subscription, now),
+        limits=plan_limits(plan),
+        usage=usage,
+    )

@@ -1,0 +1,22 @@
+"""Request dependencies the identity endpoints share: settings and the storefront directory."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.identity.companies.directory import StorefrontDirectory
+from services.identity.settings import IdentitySettings
+
+
+def _settings(request: Request) -> IdentitySettings:
+    settings: IdentitySettings = request.app.state.settings
+    return settings
+
+
+def _storefront_directory(request: Request) -> StorefrontDirectory:
+    directory: StorefrontDirectory = request.app.state.storefront_directory
+    return directory
+
+
+Settings = Annotated[IdentitySettings, Depends(_settings)]
+Directory = Annotated[StorefrontDirectory, Depends(_storefront_directory)]

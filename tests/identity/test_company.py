@@ -1,0 +1,249 @@
+"""The signed-in company: who am I, company settings, slug changes and the storefront directory."""
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from kit.context import Principal, RequestContext
+from kit.db import commit
+from services.identity.accounts.service import grant_membership
+from services.identity.models import StaffRole
+from tests.conftest import context_headers
+from tests.identity.conftest import SERVICE, Identity
+
+
+async def add_member(identity: Identity, account: dict[str, Any], user_id: str, role: StaffRole) -> dict[str, str]:
+    """Make `user_id` a staff member of `account`'s company; returns their headers there."""
+    company_id = uuid.UUID(account["company"]["id"])
+    async with identity.database.sessionmaker() as session:
+        context = RequestContext(request_id="test-add-member")
+        await grant_membership(session, company_id, uuid.UUID(user_id), role, context=context)
+        await commit(session)
+    return identity.staff(company_id, user_id, role.value)
+
+
+async def company_row(identity: Identity, account: dict[str, Any]) -> dict[str, Any]:
+    response = await identity.client.get("/api/v1/company", headers=identity.owner_of(account))
+    assert response.status_code == 200
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_me_is_the_signed_in_member_their_company_and_role(identity: Identity) -> None:
+    account = await identity.signup()
+
+    response = await identity.client.get("/api/v1/me", headers=identity.owner_of(account))
+
+    assert response.status_code == 200
+    assert response.json() == account
+
+
+async def test_company_shows_name_slug_and_creation_time(identity: Identity) -> None:
+    account = await identity.signup(companyName="Acme Distributors")
+
+    company = await company_row(identity, account)
+
+    assert set(company) == {"id", "name", "slug", "createdAt"}
+    assert company["id"] == account["company"]["id"]
+    assert (company["name"], company["slug"]) == ("Acme Distributors", "acme-distributors")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/company", "/api/v1/subscription"])
+async def test_staff_routes_need_a_company_and_a_staff_member(identity: Identity, path: str) -> None:
+    account = await identity.signup()
+    company_id = uuid.UUID(account["company"]["id"])
+
+    without_company = await identity.client.get(
+        path, headers=context_headers(identity.signer, SERVICE, principal=Principal(type="user", id=uuid.uuid4()))
+    )
+    anonymous = await identity.client.get(path, headers=identity.anonymous(company_id=company_id))
+    customer = await identity.client.get(
+        path,
+        headers=context_headers(
+            identity.signer,
+            SERVICE,
+            company_id=company_id,
+            principal=Principal(type="customer", id=uuid.uuid4(), role="ADMIN"),
+        ),
+    )
+
+    assert without_company.status_code == 401
+    assert anonymous.status_code == 403
+    assert customer.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/company", "/api/v1/subscription"])
+async def test_another_companys_context_never_reaches_this_company(identity: Identity, path: str) -> None:
+    ours = await identity.signup(companyName="Ours")
+    theirs = await identity.signup(companyName="Theirs")
+
+    # Our owner presenting their company: not a member there.
+    crossed = await identity.client.get(path, headers=identity.staff(theirs["company"]["id"], ours["user"]["id"]))
+    # Their owner in their own company sees only theirs.
+    own = await identity.client.get(path, headers=identity.owner_of(theirs))
+
+    assert crossed.status_code == 403
+    assert own.status_code == 200
+    assert ours["company"]["id"] not in own.text
+    assert ours["user"]["id"] not in own.text
+
+
+async def test_renaming_the_company_updates_it_and_its_storefront_entry(identity: Identity) -> None:
+    account = await identity.signup(companyName="Old Name")
+
+    response = await identity.client.patch(
+        "/api/v1/company", json={"name": "  New Name  "}, headers=identity.owner_of(account)
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "New Name"
+    assert response.json()["slug"] == "old-name"
+    entry = await identity.redis.get(identity.storefront_key("old-name"))
+    assert entry is not None
+    assert json.loads(entry)["name"] == "New Name"
+
+
+async def test_a_slug_change_takes_effect_at_once(identity: Identity) -> None:
+    account = await identity.signup(companyName="Acme Distributors")
+    headers = identity.owner_of(account)
+
+    response = await identity.client.patch("/api/v1/company", json={"slug": "acme"}, headers=headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["slug"] == "acme"
+    assert await identity.redis.get(identity.storefront_key("acme-distributors")) is None
+    entry = await identity.redis.get(identity.storefront_key("acme"))
+    assert entry is not None
+    assert json.loads(entry) == {"companyId": account["company"]["id"], "name": "Acme Distributors", "slug": "acme"}
+    old = await identity.client.get("/internal/storefronts/acme-distributors", headers=identity.anonymous())
+    assert old.status_code == 404
+    assert (await company_row(identity, account))["slug"] == "acme"
+
+
+async def test_a_slug_change_raises_company_updated(identity: Identity) -> None:
+    account = await identity.signup(companyName="Acme Distributors")
+
+    await identity.client.patch(
+        "/api/v1/company", json={"slug": "acme", "name": "Acme"}, headers=identity.owner_of(account)
+    )
+
+    updated = (await identity.events())[-1]
+    assert updated.type == "CompanyUpdated"
+    assert updated.entity.model_dump() == {"type": "Company", "id": account["company"]["id"]}
+    assert updated.data == {
+        "id": account["company"]["id"],
+        "name": "Acme",
+        "slug": "acme",
+        "previousSlug": "acme-distributors",
+        "changes": ["name", "slug"],
+    }
+    assert str(updated.actor.id) == account["user"]["id"]
+
+
+async def test_an_unchanged_patch_raises_no_event(identity: Identity) -> None:
+    account = await identity.signup(companyName="Same Co")
+    before = len(await identity.events())
+
+    response = await identity.client.patch(
+        "/api/v1/company", json={"name": "Same Co", "slug": "same-co"}, headers=identity.owner_of(account)
+    )
+
+    assert response.status_code == 200
+    assert len(await identity.events()) == before
+
+
+@pytest.mark.parametrize(
+    "slug", ["ab", "a" * 51, "Acme", "acme_store", "-acme", "acme-", "acme--store", "acme store", "ácme", ""]
+)
+async def test_a_malformed_slug_is_refused_and_nothing_changes(identity: Identity, slug: str) -> None:
+    account = await identity.signup(companyName="Acme Distributors")
+
+    response = await identity.client.patch("/api/v1/company", json={"slug": slug}, headers=identity.owner_of(account))
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert [error["field"] for error in problem["errors"]] == ["slug"]
+    assert "lower-case letters" in problem["detail"]
+    assert (await company_row(identity, account))["slug"] == "acme-distributors"
+    assert await identity.redis.get(identity.storefront_key("acme-distributors")) is not None
+
+
+async def test_a_blank_name_is_refused(identity: Identity) -> None:
+    account = await identity.signup(companyName="Acme Distributors")
+
+    response = await identity.client.patch("/api/v1/company", json={"name": "  "}, headers=identity.owner_of(account))
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["name"]
+    assert (await company_row(identity, account))["name"] == "Acme Distributors"
+
+
+async def test_a_taken_slug_is_refused_and_nothing_changes(identity: Identity) -> None:
+    await identity.signup(companyName="Taken")
+    account = await identity.signup(companyName="Mine")
+
+    response = await identity.client.patch(
+        "/api/v1/company", json={"slug": "taken", "name": "Renamed"}, headers=identity.owner_of(account)
+    )
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == "That storefront address is already taken."
+    company = await company_row(identity, account)
+    assert (company["name"], company["slug"]) == ("Mine", "mine")
+
+
+async def test_a_member_cannot_change_company_settings_but_an_admin_can(identity: Identity) -> None:
+    account = await identity.signup(companyName="Team Co")
+    member = await identity.signup(companyName="Member's Own Co")
+    admin = await identity.signup(companyName="Admin's Own Co")
+    member_headers = await add_member(identity, account, member["user"]["id"], StaffRole.MEMBER)
+    admin_headers = await add_member(identity, account, admin["user"]["id"], StaffRole.ADMIN)
+
+    refused = await identity.client.patch("/api/v1/company", json={"slug": "members-co"}, headers=member_headers)
+    seen = await identity.client.get("/api/v1/company", headers=member_headers)
+    allowed = await identity.client.patch("/api/v1/company", json={"slug": "admins-co"}, headers=admin_headers)
+
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert seen.status_code == 200
+    assert allowed.status_code == 200
+    assert (await company_row(identity, account))["slug"] == "admins-co"
+
+
+async def test_the_role_identity_holds_wins_over_the_one_in_the_context(identity: Identity) -> None:
+    account = await identity.signup(companyName="Team Co")
+    member = await identity.signup(companyName="Member's Own Co")
+    await add_member(identity, account, member["user"]["id"], StaffRole.MEMBER)
+    claims_owner = identity.staff(account["company"]["id"], member["user"]["id"], "OWNER")
+
+    me = await identity.client.get("/api/v1/me", headers=claims_owner)
+    refused = await identity.client.patch("/api/v1/company", json={"slug": "hijacked"}, headers=claims_owner)
+
+    assert me.json()["role"] == "MEMBER"
+    assert refused.status_code == 403
+
+
+async def test_storefront_lookup_answers_and_heals_the_directory(identity: Identity) -> None:
+    account = await identity.signup(companyName="Corner Shop")
+    key = identity.storefront_key("corner-shop")
+    await identity.redis.delete(key)
+
+    response = await identity.client.get("/internal/storefronts/corner-shop", headers=identity.anonymous())
+
+    expected = {"companyId": account["company"]["id"], "name": "Corner Shop", "slug": "corner-shop"}
+    assert response.status_code == 200
+    assert response.json() == expected
+    entry = await identity.redis.get(key)
+    assert entry is not None
+    assert json.loads(entry) == expected
+
+
+async def test_an_unknown_storefront_is_not_found(identity: Identity) -> None:
+    response = await identity.client.get("/internal/storefronts/no-such-shop", headers=identity.anonymous())
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await identity.redis.get(identity.storefront_key("no-such-shop")) is None
