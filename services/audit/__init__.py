@@ -1,0 +1,1 @@
+"""The audit service: the append-only audit log, built from every service's events."""
