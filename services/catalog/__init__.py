@@ -1,0 +1,1 @@
+"""Catalog service: products, per-customer price overrides and effective prices, per company."""

@@ -1,0 +1,8 @@
+"""`python -m services.catalog api|relay`: the catalog API (with its consumer) or its outbox relay."""
+
+from kit.cli import main
+from services.catalog.app import SPEC, create_app
+from services.catalog.settings import CatalogSettings
+
+if __name__ == "__main__":
+    main(SPEC, create_app, lambda: CatalogSettings().database_url, port=8102)

@@ -1,0 +1,1 @@
+"""Catalog's read model of tenants: company and plan limits, fed by identity's events."""

@@ -1,0 +1,1 @@
+"""Orders service: orders and their items, status lifecycle, documents and orders-per-month counting."""

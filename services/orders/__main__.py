@@ -1,0 +1,8 @@
+"""`python -m services.orders api|relay`: the orders API (with its consumer) or its outbox relay."""
+
+from kit.cli import main
+from services.orders.app import SPEC, create_app
+from services.orders.settings import OrdersSettings
+
+if __name__ == "__main__":
+    main(SPEC, create_app, lambda: OrdersSettings().database_url, port=8103)

@@ -1,0 +1,31 @@
+"""Identity's company and subscription events, applied to orders' tenant read model."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.consumer import EventConsumer
+from kit.events import EventEnvelope
+from services.orders.tenants import service
+from services.orders.tenants.schemas import CompanyFacts, SubscriptionFacts
+
+
+def register(consumer: EventConsumer) -> None:
+    consumer.on("CompanyCreated", "CompanyUpdated")(on_company_changed)
+    consumer.on("TrialStarted", "SubscriptionChanged")(on_subscription_changed)
+
+
+async def on_company_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    facts = CompanyFacts.model_validate(envelope.data)
+    await service.record_company(session, _company_id(envelope), facts, envelope.occurred_at)
+
+
+async def on_subscription_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    facts = SubscriptionFacts.model_validate(envelope.data)
+    await service.record_subscription(session, _company_id(envelope), facts, envelope.occurred_at)
+
+
+def _company_id(envelope: EventEnvelope) -> uuid.UUID:
+    if envelope.company_id is None:
+        raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
+    return envelope.company_id

@@ -1,0 +1,60 @@
+"""Rules of orders' tenant read model: apply identity's facts once, newest wins."""
+
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.repository import found
+from services.orders.models import Tenant
+from services.orders.tenants.repository import LocalTenantRepository
+from services.orders.tenants.schemas import CompanyFacts, SubscriptionFacts
+
+logger = logging.getLogger(__name__)
+
+
+def _is_stale(applied_at: datetime | None, occurred_at: datetime) -> bool:
+    stale = applied_at is not None and occurred_at < applied_at
+    if stale:
+        logger.info("ignored an event older than the tenant state it would overwrite")
+    return stale
+
+
+async def record_company(
+    session: AsyncSession, company_id: uuid.UUID, facts: CompanyFacts, occurred_at: datetime
+) -> None:
+    tenant = await LocalTenantRepository(session, company_id).lock_or_create()
+    if _is_stale(tenant.company_updated_from_event_at, occurred_at):
+        return
+    tenant.name = facts.name
+    tenant.slug = facts.slug
+    tenant.company_updated_from_event_at = occurred_at
+
+
+async def record_subscription(
+    session: AsyncSession, company_id: uuid.UUID, facts: SubscriptionFacts, occurred_at: datetime
+) -> None:
+    tenant = await LocalTenantRepository(session, company_id).lock_or_create()
+    if _is_stale(tenant.subscription_updated_from_event_at, occurred_at):
+        return
+    tenant.plan_code = facts.plan_code
+    tenant.subscription_status = facts.status
+    tenant.trial_ends_at = facts.trial_ends_at
+    tenant.max_orders_per_month = facts.limits.max_orders_per_month
+    tenant.subscription_updated_from_event_at = occurred_at
+
+
+async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
+    return found(await LocalTenantRepository(session, company_id).find(), "Company")
+
+
+# A paid plan takes orders even while a payment is overdue; a canceled one, or none known yet, does not.
+PAID_STATUSES = frozenset({"ACTIVE", "PAST_DUE"})
+
+
+def accepts_orders(tenant: Tenant, now: datetime) -> bool:
+    """Whether the company may place new orders: a running trial or a paid plan, not an expired trial."""
+    if tenant.subscription_status == "TRIALING":
+        return tenant.trial_ends_at is None or now < tenant.trial_ends_at
+    return tenant.subscription_status in PAID_STATUSES

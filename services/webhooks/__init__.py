@@ -1,0 +1,1 @@
+"""Webhooks service: webhook endpoints and deliveries, signed, sent, retried and recorded per attempt."""

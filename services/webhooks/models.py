@@ -1,0 +1,25 @@
+"""Webhooks' tables. Only this service reads or writes them."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kit.db import TYPE_ANNOTATION_MAP, TenantMixin, TimestampMixin, new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+class Tenant(TenantMixin, TimestampMixin, Base):
+    """A company as webhooks knows it from identity's events; no plan limit applies to webhooks."""
+
+    __tablename__ = "tenants"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    slug: Mapped[str]
+    # occurredAt of the last company event applied: an older one arriving later is ignored.
+    updated_from_event_at: Mapped[datetime]

@@ -1,0 +1,25 @@
+"""Identity's company events, applied to webhooks' tenant read model."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.consumer import EventConsumer
+from kit.events import EventEnvelope
+from services.webhooks.tenants import service
+from services.webhooks.tenants.schemas import CompanyFacts
+
+
+def register(consumer: EventConsumer) -> None:
+    consumer.on("CompanyCreated", "CompanyUpdated")(on_company_changed)
+
+
+async def on_company_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    facts = CompanyFacts.model_validate(envelope.data)
+    await service.record_company(session, _company_id(envelope), facts, envelope.occurred_at)
+
+
+def _company_id(envelope: EventEnvelope) -> uuid.UUID:
+    if envelope.company_id is None:
+        raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
+    return envelope.company_id
