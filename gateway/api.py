@@ -1,0 +1,78 @@
+"""The JSON API: everything under `/api/...` and `/store/{slug}/api/...` goes through the route table."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from gateway.pipeline import Caller, Gateway, Outcome, forwardable_headers
+from gateway.routes import GATEWAY, RouteMatch
+from gateway.upstreams import response_headers
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+@router.api_route("/api/{rest:path}", methods=ALL_METHODS)
+@router.api_route("/store/{slug}/api/{rest:path}", methods=ALL_METHODS)
+@router.api_route("/store/{slug}/api", methods=ALL_METHODS)
+async def proxy(request: Request) -> Response:
+    gateway = _gateway(request)
+    match = gateway.routes.match(request.method, request.url.path)
+    caller = await gateway.identify(request, slug=match.slug)
+    if match.route.service == GATEWAY:
+        return await _gateway_owned(gateway, match, caller)
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    outcome = await gateway.forward(
+        match,
+        caller,
+        request.method,
+        query=request.url.query,
+        headers=forwardable_headers(request),
+        content=request.stream() if has_body else None,
+    )
+    return _to_response(gateway, outcome)
+
+
+async def _gateway_owned(gateway: Gateway, match: RouteMatch, caller: Caller) -> Response:
+    # The only gateway-owned API endpoint so far: POST /api/v1/auth/logout.
+    await gateway.end_session(caller)
+    response = Response(status_code=204)
+    gateway.clear_session_cookie(response)
+    return response
+
+
+def _to_response(gateway: Gateway, outcome: Outcome) -> Response:
+    upstream = outcome.response
+    headers = response_headers(upstream.headers)
+    if outcome.new_session is None and not upstream.is_stream_consumed:
+        return StreamingResponse(_relay(upstream), status_code=upstream.status_code, headers=_merge(headers))
+    # Buffered (sign-in answers): httpx has decoded the body, so its length and encoding are ours to set.
+    kept = [(name, value) for name, value in headers if name.lower() not in ("content-length", "content-encoding")]
+    response = Response(upstream.content, status_code=upstream.status_code, headers=_merge(kept))
+    if outcome.new_session is not None:
+        gateway.set_session_cookie(response, outcome.new_session)
+    return response
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    # Closed in `finally`, so a client that goes away mid-body does not leak the upstream connection.
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    finally:
+        await upstream.aclose()
+
+
+def _merge(headers: list[tuple[str, str]]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        merged[name] = f"{merged[name]}, {value}" if name in merged else value
+    return merged

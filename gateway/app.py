@@ -1,0 +1,123 @@
+"""Assembles the gateway: settings, Redis, one client per service, the API, the docs and the pages."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from swagger_ui_bundle import swagger_ui_path
+
+from gateway import api, openapi
+from gateway.middleware import RequestIdMiddleware
+from gateway.openapi import OpenApiMerger
+from gateway.pipeline import Gateway
+from gateway.settings import GatewaySettings
+from gateway.upstreams import Upstreams
+from gateway.web import pages
+from gateway.web.rendering import STATIC_DIRECTORY, install_page_errors
+from kit.context import ContextSigner
+from kit.errors import ServiceUnavailable, install_problem_handlers, problem_body, problem_response
+from kit.settings import PlatformSettings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    platform: PlatformSettings | None = None,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    redis: Redis | None = None,
+) -> FastAPI:
+    """The gateway's ASGI app (also a uvicorn factory with no arguments).
+
+    Embedded mode passes `transports` (service name → in-process transport, e.g. httpx.ASGITransport
+    over the service's app) and a shared `redis` client; full mode reaches services by URL and
+    opens its own Redis connection from DISTRIBU_REDIS_URL.
+    """
+    settings = settings or GatewaySettings()
+    platform = platform or PlatformSettings()
+    signer = ContextSigner(platform.internal_secret.get_secret_value(), platform.context_ttl_seconds)
+    owns_redis = redis is None
+    redis_client: Redis = redis if redis is not None else Redis.from_url(platform.redis_url, decode_responses=True)
+    upstreams = Upstreams(
+        settings.service_urls(), signer, transports=transports, timeout=settings.upstream_timeout_seconds
+    )
+    gateway = Gateway(settings, platform.namespace, redis_client, upstreams)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await upstreams.close()
+            if owns_redis:
+                await redis_client.aclose()
+
+    app = FastAPI(title="Distribu gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.gateway = gateway
+    app.state.openapi = OpenApiMerger(upstreams, gateway.routes)
+    install_problem_handlers(app)
+    install_page_errors(app)
+    app.add_exception_handler(RedisError, _redis_unavailable)
+    app.add_middleware(RequestIdMiddleware, trusted_proxies=settings.trusted_proxy_networks)
+
+    app.include_router(_health_router())
+    app.include_router(openapi.router)
+    app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-assets")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIRECTORY)), name="static")
+    app.include_router(pages.router)
+    # Last: everything else under /api and /store/{slug}/api is the route table's.
+    app.include_router(api.router)
+    return app
+
+
+async def _redis_unavailable(request: Request, exc: Exception) -> Response:
+    # Sessions, rate limits and the storefront directory all live in Redis: without it, nothing is served.
+    logger.error("redis unavailable", extra={"error": repr(exc)})
+    error = ServiceUnavailable("Distribu is briefly unavailable; try again in a moment.", headers={"Retry-After": "5"})
+    return problem_response(error.to_problem(request.url.path), error.headers)
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        gateway: Gateway = request.app.state.gateway
+
+        async def redis_check() -> None:
+            await gateway.redis.ping()
+
+        async def service_check(name: str) -> None:
+            response = await gateway.upstreams.health(name)
+            if response.status_code != 200:
+                raise RuntimeError(f"healthz answered {response.status_code}")
+
+        checks: dict[str, str] = {}
+
+        names = ["redis", *gateway.upstreams.names]
+        coroutines = [redis_check(), *(service_check(name) for name in gateway.upstreams.names)]
+        results = await asyncio.gather(
+            *(asyncio.wait_for(coroutine, 3) for coroutine in coroutines), return_exceptions=True
+        )
+        for name, result in zip(names, results, strict=True):
+            checks[name] = "ok" if not isinstance(result, BaseException) else f"unavailable: {result!r}"
+        if all(value == "ok" for value in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        body = problem_body(503, "Not ready", "A dependency is unreachable.", "not-ready", "/readyz")
+        body["checks"] = checks
+        return problem_response(body)
+
+    return router

@@ -1,0 +1,208 @@
+"""The route table: which service owns each public path, and who may call it.
+
+One declarative list, read top to bottom, first match wins (so a specific path comes before the
+prefix that would also match it). Adding an endpoint under a listed prefix needs no change here.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kit.errors import NotFound, ProblemError
+
+ANY_METHOD: frozenset[str] = frozenset()
+STAFF_ROLES = frozenset({"OWNER", "ADMIN", "MEMBER"})
+STORE_PREFIX = "/store/{slug}/api"
+STOREFRONT_UPSTREAM_PREFIX = "/storefront"
+# The gateway answers these itself instead of forwarding them.
+GATEWAY = "gateway"
+
+AccessKind = Literal["public", "staff", "storefront"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route.
+
+    `public`: anyone (a signed-in caller's context is still forwarded). `staff`: a staff session
+    whose role is in `roles`. `storefront`: anyone on a storefront that exists; the company comes
+    from the slug, the principal from the storefront session (issue 3) or anonymous.
+    `scope` names the API-key resource (`{scope}:read` for safe methods, `{scope}:write` otherwise)
+    for when API keys arrive; it is part of the table now so keys need no new routing.
+    """
+
+    kind: AccessKind
+    roles: frozenset[str] = frozenset()
+    scope: str | None = None
+
+    def describe_roles(self) -> str:
+        ordered = [role for role in ("OWNER", "ADMIN", "MEMBER") if role in self.roles]
+        return " or ".join(ordered)
+
+
+PUBLIC = Access("public")
+STOREFRONT = Access("storefront")
+
+
+def staff(*roles: str, scope: str | None = None) -> Access:
+    """Staff access for the given roles (all staff roles when none are named)."""
+    return Access("staff", frozenset(roles) or STAFF_ROLES, scope)
+
+
+OWNER_OR_ADMIN = ("OWNER", "ADMIN")
+
+SessionEffect = Literal["none", "establish_staff"]
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: frozenset[str]
+    pattern: str
+    service: str
+    access: Access
+    # `prefix`: also matches every path below `pattern` (`/api/v1/orders/...`).
+    prefix: bool = False
+    # `establish_staff`: a 2xx answer {user, company, role} signs the caller in (signup, login).
+    session: SessionEffect = "none"
+    # Name of the rate-limit bucket counted before forwarding (login attempts), if any.
+    rate_limit: str | None = None
+    regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", _compile(self.pattern, self.prefix))
+
+    @property
+    def is_storefront(self) -> bool:
+        return self.pattern.startswith(STORE_PREFIX)
+
+    def allows_method(self, method: str) -> bool:
+        return not self.methods or method in self.methods
+
+
+def _compile(pattern: str, prefix: bool) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", pattern)
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
+    return re.compile("^" + regex + ("(?:/.*)?" if prefix else "") + "$")
+
+
+def _methods(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+GET, POST, PATCH, DELETE = _methods("GET"), _methods("POST"), _methods("PATCH"), _methods("DELETE")
+
+
+def _store(path: str) -> str:
+    return STORE_PREFIX + path
+
+
+ROUTES: tuple[Route, ...] = (
+    # Signing in and out.
+    Route(POST, "/api/v1/signup", "identity", PUBLIC, session="establish_staff"),
+    Route(POST, "/api/v1/auth/login", "identity", PUBLIC, session="establish_staff", rate_limit="login"),
+    Route(POST, "/api/v1/auth/logout", GATEWAY, PUBLIC),
+    Route(GET, "/api/v1/me", "identity", staff()),
+    # Company, plans, billing.
+    Route(GET, "/api/v1/company", "identity", staff()),
+    Route(PATCH, "/api/v1/company", "identity", staff(*OWNER_OR_ADMIN)),
+    Route(DELETE, "/api/v1/company", "identity", staff("OWNER")),
+    Route(GET, "/api/v1/plans", "identity", PUBLIC),
+    Route(GET, "/api/v1/subscription", "identity", staff()),
+    Route(POST, "/api/v1/subscription", "identity", staff("OWNER")),
+    # Team, customers, API keys (identity). Accepting an invite is done by someone not yet on the team.
+    Route(POST, "/api/v1/invites/accept", "identity", PUBLIC),
+    Route(ANY_METHOD, "/api/v1/members", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
+    Route(ANY_METHOD, "/api/v1/invites", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
+    Route(ANY_METHOD, "/api/v1/api-keys", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
+    # The per-customer file vault belongs to orders, the rest of a customer to identity.
+    Route(ANY_METHOD, "/api/v1/customers/{id}/documents", "orders", staff(scope="documents"), prefix=True),
+    Route(ANY_METHOD, "/api/v1/customers", "identity", staff(scope="customers"), prefix=True),
+    # Catalog.
+    Route(GET, "/api/v1/catalog/limits", "catalog", staff(scope="catalog")),
+    Route(ANY_METHOD, "/api/v1/products", "catalog", staff(scope="catalog"), prefix=True),
+    Route(ANY_METHOD, "/api/v1/price-overrides", "catalog", staff(scope="catalog"), prefix=True),
+    # Orders and documents.
+    Route(GET, "/api/v1/orders/limits", "orders", staff(scope="orders")),
+    Route(ANY_METHOD, "/api/v1/orders", "orders", staff(scope="orders"), prefix=True),
+    Route(ANY_METHOD, "/api/v1/documents", "orders", staff(scope="documents"), prefix=True),
+    # Webhooks and the audit log.
+    Route(ANY_METHOD, "/api/v1/webhooks", "webhooks", staff(*OWNER_OR_ADMIN, scope="webhooks"), prefix=True),
+    Route(ANY_METHOD, "/api/v1/audit-logs", "audit", staff(*OWNER_OR_ADMIN, scope="audit"), prefix=True),
+    # Storefront API: `/store/{slug}/api/X` is `/storefront/X` at the service, for the slug's company.
+    # Storefront sessions (their own cookie, `distribu_store_session`) arrive with issue 3.
+    Route(POST, _store("/login"), "identity", STOREFRONT, rate_limit="store-login"),
+    Route(POST, _store("/logout"), "identity", STOREFRONT),
+    Route(GET, _store("/me"), "identity", STOREFRONT),
+    Route(POST, _store("/setup-password"), "identity", STOREFRONT),
+    Route(ANY_METHOD, _store("/addresses"), "identity", STOREFRONT, prefix=True),
+    Route(ANY_METHOD, _store("/contacts"), "identity", STOREFRONT, prefix=True),
+    Route(ANY_METHOD, _store("/products"), "catalog", STOREFRONT, prefix=True),
+    Route(ANY_METHOD, _store("/orders"), "orders", STOREFRONT, prefix=True),
+    Route(ANY_METHOD, _store("/documents"), "orders", STOREFRONT, prefix=True),
+)
+
+
+class MethodNotAllowed(ProblemError):
+    status = 405
+    title = "Method not allowed"
+    slug = "method-not-allowed"
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: Route
+    path: str
+    # The path at the owning service: the same for `/api/v1`, `/storefront/...` for storefront paths.
+    upstream_path: str
+    slug: str | None = None
+
+
+class RouteTable:
+    def __init__(self, routes: tuple[Route, ...] = ROUTES) -> None:
+        self.routes = routes
+
+    def match(self, method: str, path: str) -> RouteMatch:
+        """The route for this call; 404 when no route has the path, 405 when none takes the method."""
+        allowed: set[str] = set()
+        for route in self.routes:
+            found = route.regex.match(path)
+            if found is None:
+                continue
+            if not route.allows_method(method):
+                allowed |= route.methods
+                continue
+            slug = found.groupdict().get("slug") if route.is_storefront else None
+            return RouteMatch(route, path, upstream_path(path, slug), slug)
+        if allowed:
+            raise MethodNotAllowed(
+                f"{method} is not supported on {path}.", headers={"Allow": ", ".join(sorted(allowed))}
+            )
+        raise NotFound(f"There is no API endpoint at {path}.")
+
+    def find(self, method: str, path: str) -> RouteMatch | None:
+        try:
+            return self.match(method, path)
+        except ProblemError:
+            return None
+
+    def staff_role_may(self, role: str | None, method: str, path: str) -> bool:
+        """Whether a staff member with `role` may call this route (pages hide what they may not use)."""
+        found = self.find(method, path)
+        if found is None:
+            return False
+        access = found.route.access
+        return access.kind == "public" or (access.kind == "staff" and role in access.roles)
+
+
+def upstream_path(path: str, slug: str | None) -> str:
+    if slug is None:
+        return path
+    public_prefix = STORE_PREFIX.replace("{slug}", slug)
+    return STOREFRONT_UPSTREAM_PREFIX + path[len(public_prefix) :]
+
+
+def public_path_of(service_path: str) -> str:
+    """Where a service's own path is published: `/storefront/X` becomes `/store/{slug}/api/X`."""
+    if service_path.startswith(STOREFRONT_UPSTREAM_PREFIX + "/"):
+        return STORE_PREFIX + service_path[len(STOREFRONT_UPSTREAM_PREFIX) :]
+    return service_path

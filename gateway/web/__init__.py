@@ -1,0 +1,1 @@
+"""Server-rendered pages: the dashboard and storefront, a thin layer over the public API."""

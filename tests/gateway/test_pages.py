@@ -1,0 +1,181 @@
+"""The web pages: CSRF-protected forms over the same API, redirects, errors shown where they belong."""
+
+import re
+
+import httpx
+
+from gateway.sessions import STAFF_COOKIE
+from gateway.web.rendering import CSRF_COOKIE
+from tests.gateway.conftest import GatewayHarness, unique_email
+
+
+async def _csrf(client: httpx.AsyncClient, page: str) -> str:
+    response = await client.get(page)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+    assert found, response.text
+    assert client.cookies[CSRF_COOKIE] == found.group(1)
+    return found.group(1)
+
+
+async def _sign_up_in_browser(gateway: GatewayHarness, company: str = "Acme Distributors") -> httpx.Response:
+    token = await _csrf(gateway.client, "/signup")
+    return await gateway.client.post(
+        "/signup",
+        data={
+            "csrf_token": token,
+            "company_name": company,
+            "name": "Ada",
+            "email": unique_email(),
+            "password": "s3cret-pass",
+        },
+    )
+
+
+async def test_signup_form_signs_in_and_lands_on_the_dashboard(gateway: GatewayHarness) -> None:
+    response = await _sign_up_in_browser(gateway)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard"
+    assert STAFF_COOKIE in response.cookies
+    dashboard = await gateway.client.get("/dashboard")
+    assert dashboard.status_code == 200
+    slug = next(iter(gateway.services["identity"].companies.values()))["slug"]
+    assert 'data-testid="company-name">Acme Distributors</h1>' in dashboard.text
+    assert f'href="http://127.0.0.1:8000/store/{slug}"' in dashboard.text
+    assert "<strong>14</strong> days left in your trial" in dashboard.text
+    assert "Welcome to Distribu!" in dashboard.text
+    # The flash is shown once.
+    assert "Welcome to Distribu!" not in (await gateway.client.get("/dashboard")).text
+
+
+async def test_form_post_without_matching_csrf_token_is_refused(gateway: GatewayHarness) -> None:
+    await _csrf(gateway.client, "/signup")
+    fields = {"company_name": "Acme", "name": "Ada", "email": unique_email(), "password": "s3cret-pass"}
+
+    missing = await gateway.client.post("/signup", data=fields)
+    wrong = await gateway.client.post("/signup", data={**fields, "csrf_token": "x" * 43})
+    gateway.client.cookies.delete(CSRF_COOKIE)
+    no_cookie = await gateway.client.post("/signup", data={**fields, "csrf_token": "x" * 43})
+
+    assert [missing.status_code, wrong.status_code, no_cookie.status_code] == [403, 403, 403]
+    assert "did not come from Distribu" in wrong.text
+    assert gateway.services["identity"].received == []
+
+
+async def test_signup_errors_from_the_service_are_shown_on_the_fields(gateway: GatewayHarness) -> None:
+    token = await _csrf(gateway.client, "/signup")
+
+    response = await gateway.client.post(
+        "/signup",
+        data={"csrf_token": token, "company_name": "", "name": "Ada", "email": "a@example.com", "password": "pw"},
+    )
+
+    assert response.status_code == 422
+    assert 'data-testid="error-company_name">Field required</p>' in response.text
+    assert "Please correct the fields marked below." in response.text
+    assert 'value="a@example.com"' in response.text
+    assert 'value="pw"' not in response.text
+
+
+async def test_dashboard_pages_send_signed_out_visitors_to_login(gateway: GatewayHarness) -> None:
+    for page in ("/dashboard", "/dashboard/settings", "/dashboard/audit-log?cursor=abc"):
+        response = await gateway.client.get(page)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=%2Fdashboard")
+    assert (await gateway.client.get("/")).headers["location"] == "/login"
+
+
+async def test_login_form_returns_to_next_and_refuses_foreign_next(gateway: GatewayHarness) -> None:
+    token = await _csrf(gateway.client, "/login?next=/dashboard/settings")
+    email = unique_email()
+
+    bad = await gateway.client.post("/login", data={"csrf_token": token, "email": email, "password": "wrong-password"})
+    good = await gateway.client.post(
+        "/login", data={"csrf_token": token, "email": email, "password": "right", "next": "/dashboard/settings"}
+    )
+    gateway.client.cookies.delete(STAFF_COOKIE)
+    foreign = await gateway.client.post(
+        "/login", data={"csrf_token": token, "email": email, "password": "right", "next": "//evil.example"}
+    )
+
+    assert bad.status_code == 401
+    assert "Email or password is incorrect." in bad.text
+    assert good.headers["location"] == "/dashboard/settings"
+    assert foreign.headers["location"] == "/dashboard"
+
+
+async def test_settings_form_shows_field_errors_and_saves(gateway: GatewayHarness) -> None:
+    await _sign_up_in_browser(gateway)
+    token = await _csrf(gateway.client, "/dashboard/settings")
+
+    taken = await gateway.client.post("/dashboard/settings", data={"csrf_token": token, "name": "New", "slug": "taken"})
+    saved = await gateway.client.post("/dashboard/settings", data={"csrf_token": token, "name": "New", "slug": "new"})
+
+    assert taken.status_code == 409
+    assert 'data-testid="error-slug">Already in use</p>' in taken.text
+    assert "That storefront address is taken." in taken.text
+    assert saved.status_code == 303
+    page = await gateway.client.get("/dashboard/settings")
+    assert "Settings saved." in page.text
+    assert 'value="new"' in page.text
+
+
+async def test_member_does_not_see_or_reach_settings(gateway: GatewayHarness) -> None:
+    await gateway.sign_up(role="MEMBER")
+
+    dashboard = await gateway.client.get("/dashboard")
+    token = gateway.client.cookies[CSRF_COOKIE]
+    refused = await gateway.client.post("/dashboard/settings", data={"csrf_token": token, "name": "X", "slug": "x"})
+
+    assert 'data-testid="nav-settings"' not in dashboard.text
+    assert 'data-testid="nav-audit-log"' not in dashboard.text
+    assert refused.status_code == 403
+    assert "This requires the OWNER or ADMIN role." in refused.text
+
+
+async def test_audit_log_page_lists_entries_and_links_the_next_page(gateway: GatewayHarness) -> None:
+    await gateway.sign_up()
+    gateway.services["audit"].audit_entries = [
+        {
+            "id": "1",
+            "action": "CompanyCreated",
+            "entityType": "Company",
+            "entityId": "0190c0de-0000-7000-8000-000000000001",
+            "actorType": "USER",
+            "actorId": "0190c0de-0000-7000-8000-000000000002",
+            "ipAddress": "203.0.113.7",
+            "createdAt": "2025-01-02T03:04:05.678Z",
+        },
+        {
+            "id": "2",
+            "action": "UserCreated",
+            "entityType": "User",
+            "entityId": "0190c0de-0000-7000-8000-000000000002",
+            "actorType": "SYSTEM",
+            "actorId": None,
+            "ipAddress": None,
+            "createdAt": "2025-01-02T03:04:05.000Z",
+        },
+    ]
+
+    first = await gateway.client.get("/dashboard/audit-log")
+    second = await gateway.client.get("/dashboard/audit-log?cursor=page2")
+
+    assert 'data-testid="audit-action">CompanyCreated</code>' in first.text
+    assert "2025-01-02 03:04:05" in first.text
+    assert "203.0.113.7" in first.text
+    assert 'href="/dashboard/audit-log?cursor=page2"' in first.text
+    assert "UserCreated" in second.text
+    assert "audit-next" not in second.text
+    assert gateway.services["audit"].received[-1].query == "limit=25&cursor=page2"
+
+
+async def test_logout_form_ends_the_session(gateway: GatewayHarness) -> None:
+    await _sign_up_in_browser(gateway)
+    token = gateway.client.cookies[CSRF_COOKIE]
+
+    response = await gateway.client.post("/logout", data={"csrf_token": token})
+
+    assert response.headers["location"] == "/login"
+    assert (await gateway.client.get("/dashboard")).status_code == 303
+    assert "You have signed out." in (await gateway.client.get("/login")).text
