@@ -1,0 +1,58 @@
+# Distribu: `make run` to try it, `make test` to check it. `make help` lists the rest.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# The test suite's servers; the development machines and CI run all three on their default ports.
+DISTRIBU_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432
+DISTRIBU_TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672/
+DISTRIBU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+export DISTRIBU_TEST_POSTGRES_URL DISTRIBU_TEST_BROKER_URL DISTRIBU_TEST_REDIS_URL
+
+# What ruff and mypy check: the whole tree of Python packages (bench/ once it exists).
+SOURCES := $(wildcard kit services gateway deploy tests bench)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run up lint test chromium clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(INSTALLED) ## create .venv and install Distribu with its dev tools (again when pyproject.toml changes)
+
+$(INSTALLED): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install ## embedded mode: everything in one process on http://127.0.0.1:8000, no servers needed
+	$(BIN)/python -m deploy.embedded
+
+up: install ## full mode: one process per service, the relays and the gateway, on local PostgreSQL/RabbitMQ/Redis
+	$(BIN)/python -m deploy.local
+
+lint: install ## ruff (lint and format) and mypy over the whole tree
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy $(SOURCES)
+
+chromium: ## make sure a Chromium exists for the browser tests (installs it with apt when root)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "Chromium is missing: install it (e.g. sudo apt-get install chromium) for the browser tests."; exit 1; \
+		fi; \
+	fi
+
+test: install chromium lint ## lint, then the whole suite against PostgreSQL, RabbitMQ and Redis
+	$(BIN)/pytest
+
+clean: ## remove the virtualenv, embedded-mode data and caches
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache test-results build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

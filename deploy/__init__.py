@@ -1,0 +1,1 @@
+"""How Distribu runs: embedded mode (one process), the local full topology, and the container manifests."""

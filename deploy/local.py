@@ -1,0 +1,293 @@
+"""Full mode on one machine: every service's API and relay plus the gateway, one process each.
+
+`make up` runs this against PostgreSQL, RabbitMQ and Redis on their default ports (or the URLs in
+the environment). The end-to-end tests start the same `Topology` with their own databases,
+namespace and free ports.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from deploy.components import GATEWAY_PORT, SERVICE_PORTS, SERVICES
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def default_database_url(service: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/distribu_{service}"
+
+
+def database_urls(env: Mapping[str, str]) -> dict[str, str]:
+    """Each service's database URL: `<NAME>_DATABASE_URL` if set, else the local default."""
+    return {
+        service: env.get(f"{service.upper()}_DATABASE_URL") or default_database_url(service) for service in SERVICES
+    }
+
+
+async def ensure_databases(urls: Iterable[str]) -> list[str]:
+    """Create the PostgreSQL databases that do not exist yet; returns the names created."""
+    created = []
+    for raw in urls:
+        url = make_url(raw)
+        if not url.drivername.startswith("postgresql") or not url.database:
+            continue
+        # CREATE DATABASE cannot run in a transaction, hence autocommit, from the server's `postgres` database.
+        engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+                )
+                if not exists:
+                    await connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+                    created.append(url.database)
+        finally:
+            await engine.dispose()
+    return created
+
+
+def stopped_cleanly(exit_code: int | None) -> bool:
+    """Exited 0, or by the SIGTERM it was sent: uvicorn re-raises that signal once its graceful shutdown is done."""
+    return exit_code in (0, -signal.SIGTERM)
+
+
+@dataclass
+class ChildProcess:
+    """One process of the topology: how to start it and, for HTTP servers, where it reports readiness."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready_url: str | None
+    log_path: Path | None = None
+    popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.popen is None else self.popen.poll()
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Topology:
+    """The full topology as child processes: start, wait until ready, stop (SIGTERM, then SIGKILL)."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        ports: Mapping[str, int] | None = None,
+        host: str = "127.0.0.1",
+        log_dir: Path | None = None,
+        process_env: Mapping[str, Mapping[str, str]] | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        """`env` is added to this process's environment for every child; `process_env` adds variables to
+        one child, by name (`identity`, `identity-relay`, `gateway`). `ports` maps `gateway` and service
+        names to ports (defaults: 8000 and 8101-8105). Without `log_dir` children log to this terminal."""
+        self.host = host
+        self.ports = {"gateway": GATEWAY_PORT, **SERVICE_PORTS, **(ports or {})}
+        self.log_dir = log_dir
+        base = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        base.setdefault("DISTRIBU_INTERNAL_SECRET", secrets.token_urlsafe(48))
+        self.env = base
+        extra = process_env or {}
+
+        def child(
+            name: str, argv: list[str], ready_url: str | None = None, variables: Mapping[str, str] | None = None
+        ) -> ChildProcess:
+            return ChildProcess(
+                name=name,
+                argv=[python, *argv],
+                env={**base, **(variables or {}), **extra.get(name, {})},
+                ready_url=ready_url,
+                log_path=log_dir / f"{name}.log" if log_dir is not None else None,
+            )
+
+        self.processes: list[ChildProcess] = []
+        for service in SERVICES:
+            api = ["-m", f"services.{service}", "api", "--host", host, "--port", str(self.ports[service])]
+            self.processes.append(child(service, api, f"{self.service_url(service)}/readyz"))
+            self.processes.append(child(f"{service}-relay", ["-m", f"services.{service}", "relay"]))
+        gateway_env = {f"GATEWAY_{service.upper()}_URL": self.service_url(service) for service in SERVICES}
+        gateway_env |= {"GATEWAY_HOST": host, "GATEWAY_PORT": str(self.ports["gateway"])}
+        gateway_env["GATEWAY_PUBLIC_URL"] = base.get("GATEWAY_PUBLIC_URL") or self.gateway_url
+        self.processes.append(child("gateway", ["-m", "gateway"], f"{self.gateway_url}/readyz", gateway_env))
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.ports['gateway']}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.ports[service]}"
+
+    def process(self, name: str) -> ChildProcess:
+        return next(process for process in self.processes if process.name == name)
+
+    def start(self) -> None:
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        for process in self.processes:
+            output: IO[bytes] | None = None
+            if process.log_path is not None:
+                output = process.log_path.open("ab")
+            try:
+                # Own session: a terminal's Ctrl-C reaches only this supervisor, which stops children in order.
+                process.popen = subprocess.Popen(  # noqa: S603 - argv is built above from fixed module names
+                    process.argv,
+                    env=process.env,
+                    cwd=REPOSITORY,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT if output is not None else None,
+                    start_new_session=True,
+                )
+            finally:
+                if output is not None:
+                    output.close()
+
+    def exited(self) -> list[ChildProcess]:
+        return [process for process in self.processes if process.exit_code is not None]
+
+    def wait_ready(self, timeout: float = 90.0, *, cancel: threading.Event | None = None) -> None:
+        """Return once every API and the gateway answer 200 on /readyz (or `cancel` is set).
+
+        Raises if a process exits or time runs out first.
+        """
+        deadline = time.monotonic() + timeout
+        pending = [process for process in self.processes if process.ready_url is not None]
+        with httpx.Client(timeout=2.0) as client:
+            while pending and not (cancel is not None and cancel.is_set()):
+                for dead in self.exited():
+                    raise RuntimeError(self.describe_exit(dead))
+                still = []
+                for process in pending:
+                    assert process.ready_url is not None
+                    try:
+                        if client.get(process.ready_url).status_code != httpx.codes.OK:
+                            still.append(process)
+                    except httpx.TransportError:
+                        still.append(process)
+                pending = still
+                if pending and time.monotonic() > deadline:
+                    names = ", ".join(process.name for process in pending)
+                    raise TimeoutError(f"not ready after {timeout:.0f}s: {names}")
+                if pending:
+                    time.sleep(0.25)
+
+    def stop(self, timeout: float = 15.0) -> dict[str, int | None]:
+        """SIGTERM every child (gateway first, relays last so they can drain), SIGKILL what outlives `timeout`.
+
+        Returns each child's exit code.
+        """
+        order = sorted(self.processes, key=lambda p: (p.name != "gateway", p.name.endswith("-relay")))
+        for process in order:
+            if process.popen is not None and process.popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.popen.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in order:
+            if process.popen is None:
+                continue
+            try:
+                process.popen.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+                process.popen.wait()
+        return {process.name: process.exit_code for process in self.processes}
+
+    def describe_exit(self, process: ChildProcess) -> str:
+        where = f" (log: {process.log_path})" if process.log_path is not None else ""
+        tail = process.log_tail()
+        return f"{process.name} exited with code {process.exit_code}{where}" + (f"\n{tail}" if tail else "")
+
+
+def _banner(topology: Topology) -> str:
+    url = topology.gateway_url
+    services = "\n".join(f"  {name:<10}    {topology.service_url(name)}" for name in SERVICES)
+    logs = f"\nLogs: {topology.log_dir}/<process>.log\n" if topology.log_dir is not None else ""
+    return (
+        f"\nDistribu is running (full mode: {len(topology.processes)} processes).\n\n"
+        f"  Dashboard     {url}/dashboard\n  Sign up       {url}/signup\n  API docs      {url}/api/docs\n\n"
+        f"Services (internal; they refuse calls that do not come through the gateway):\n{services}\n"
+        f"{logs}\nPress Ctrl-C to stop.\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.local", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", GATEWAY_PORT)))
+    parser.add_argument("--log-dir", type=Path, default=Path(".data/logs"), help="one log file per process")
+    parser.add_argument("--logs-to-terminal", action="store_true", help="interleave every process's log here")
+    args = parser.parse_args(argv)
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+
+    try:
+        created = asyncio.run(ensure_databases(database_urls(os.environ).values()))
+    except (OSError, SQLAlchemyError) as error:
+        print(f"Cannot reach PostgreSQL to prepare the databases: {error}", file=sys.stderr)
+        return 1
+    for name in created:
+        print(f"created database {name}")
+
+    topology = Topology(
+        ports={"gateway": args.port}, host=args.host, log_dir=None if args.logs_to_terminal else args.log_dir
+    )
+    topology.start()
+    status = 0
+    try:
+        topology.wait_ready(cancel=stopping)
+        if not stopping.is_set():
+            print(_banner(topology), flush=True)
+        while not stopping.wait(0.5):
+            if dead := topology.exited():
+                print(f"{topology.describe_exit(dead[0])}\nStopping everything.", file=sys.stderr)
+                status = 1
+                break
+    except (RuntimeError, TimeoutError) as error:
+        print(f"Distribu did not start: {error}", file=sys.stderr)
+        status = 1
+    finally:
+        print("Stopping Distribu...", file=sys.stderr, flush=True)
+        exit_codes = topology.stop()
+    for name, code in exit_codes.items():
+        if not stopped_cleanly(code):
+            print(f"{name} did not stop cleanly (exit code {code})", file=sys.stderr)
+    print("Distribu stopped.", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""How deploy.local wires the full topology's processes together (started for real in tests/e2e)."""
+
+from deploy.components import SERVICES
+from deploy.local import Topology, database_urls
+
+
+def test_topology_runs_an_api_and_a_relay_per_service_and_the_gateway():
+    topology = Topology({}, ports={"gateway": 9000, "identity": 9101})
+
+    names = [process.name for process in topology.processes]
+    assert sorted(names) == sorted(["gateway", *SERVICES, *(f"{service}-relay" for service in SERVICES)])
+    assert " ".join(topology.process("identity").argv[1:]) == "-m services.identity api --host 127.0.0.1 --port 9101"
+    assert topology.process("identity-relay").argv[1:] == ["-m", "services.identity", "relay"]
+    assert topology.process("identity").ready_url == "http://127.0.0.1:9101/readyz"
+
+
+def test_topology_points_the_gateway_at_each_service_port():
+    topology = Topology({}, ports={"gateway": 9000, "orders": 9103})
+
+    gateway = topology.process("gateway").env
+    assert gateway["GATEWAY_PORT"] == "9000"
+    assert gateway["GATEWAY_ORDERS_URL"] == "http://127.0.0.1:9103"
+    assert gateway["GATEWAY_IDENTITY_URL"] == "http://127.0.0.1:8101"
+    assert gateway["GATEWAY_PUBLIC_URL"] == topology.gateway_url == "http://127.0.0.1:9000"
+
+
+def test_topology_shares_one_generated_secret_unless_one_is_given():
+    generated = Topology({})
+    given = Topology({"DISTRIBU_INTERNAL_SECRET": "s" * 40})
+
+    secrets = {process.env["DISTRIBU_INTERNAL_SECRET"] for process in generated.processes}
+    assert len(secrets) == 1
+    assert len(secrets.pop()) >= 32
+    assert {process.env["DISTRIBU_INTERNAL_SECRET"] for process in given.processes} == {"s" * 40}
+
+
+def test_topology_gives_a_per_process_variable_to_that_process_only():
+    topology = Topology({}, process_env={"identity-relay": {"DISTRIBU_BROKER_URL": "amqp://proxy:1/"}})
+
+    assert topology.process("identity-relay").env["DISTRIBU_BROKER_URL"] == "amqp://proxy:1/"
+    assert topology.process("identity").env.get("DISTRIBU_BROKER_URL") != "amqp://proxy:1/"
+
+
+def test_database_urls_default_to_one_local_database_per_service():
+    urls = database_urls({"AUDIT_DATABASE_URL": "postgresql+asyncpg://elsewhere/audit"})
+
+    assert urls["audit"] == "postgresql+asyncpg://elsewhere/audit"
+    assert urls["identity"] == "postgresql+asyncpg://postgres@127.0.0.1:5432/distribu_identity"
