@@ -1,13 +1,12 @@
 """Assembles the gateway: settings, Redis, one client per service, the API, the docs and the pages."""
 
-import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -22,7 +21,8 @@ from gateway.upstreams import Upstreams
 from gateway.web import pages
 from gateway.web.rendering import STATIC_DIRECTORY, install_page_errors
 from kit.context import ContextSigner
-from kit.errors import ServiceUnavailable, install_problem_handlers, problem_body, problem_response
+from kit.errors import ServiceUnavailable, install_problem_handlers, problem_response
+from kit.health import Check, health_router
 from kit.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def create_app(
     app.add_exception_handler(RedisError, _redis_unavailable)
     app.add_middleware(RequestIdMiddleware, trusted_proxies=settings.trusted_proxy_networks)
 
-    app.include_router(_health_router())
+    app.include_router(health_router(_readiness_checks))
     app.include_router(openapi.router)
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-assets")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIRECTORY)), name="static")
@@ -86,38 +86,16 @@ async def _redis_unavailable(request: Request, exc: Exception) -> Response:
     return problem_response(error.to_problem(request.url.path), error.headers)
 
 
-def _health_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+def _readiness_checks(request: Request) -> dict[str, Check]:
+    """Redis and every service's /healthz."""
+    gateway: Gateway = request.app.state.gateway
 
-    @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def service_check(name: str) -> None:
+        response = await gateway.upstreams.health(name)
+        if response.status_code != 200:
+            raise RuntimeError(f"healthz answered {response.status_code}")
 
-    @router.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
-        gateway: Gateway = request.app.state.gateway
-
-        async def redis_check() -> None:
-            await gateway.redis.ping()
-
-        async def service_check(name: str) -> None:
-            response = await gateway.upstreams.health(name)
-            if response.status_code != 200:
-                raise RuntimeError(f"healthz answered {response.status_code}")
-
-        checks: dict[str, str] = {}
-
-        names = ["redis", *gateway.upstreams.names]
-        coroutines = [redis_check(), *(service_check(name) for name in gateway.upstreams.names)]
-        results = await asyncio.gather(
-            *(asyncio.wait_for(coroutine, 3) for coroutine in coroutines), return_exceptions=True
-        )
-        for name, result in zip(names, results, strict=True):
-            checks[name] = "ok" if not isinstance(result, BaseException) else f"unavailable: {result!r}"
-        if all(value == "ok" for value in checks.values()):
-            return JSONResponse({"status": "ready", "checks": checks})
-        body = problem_body(503, "Not ready", "A dependency is unreachable.", "not-ready", "/readyz")
-        body["checks"] = checks
-        return problem_response(body)
-
-    return router
+    checks: dict[str, Check] = {"redis": gateway.redis.ping}
+    for name in gateway.upstreams.names:
+        checks[name] = functools.partial(service_check, name)
+    return checks

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import MetaData, insert, select
@@ -89,3 +90,14 @@ class EventConsumer:
                 return False
         logger.debug("event processed", extra={"type": envelope.type})
         return True
+
+
+def superseded(applied_at: datetime | None, occurred_at: datetime) -> bool:
+    """Whether an event is older than the state a read model already took from a newer one.
+
+    Events can arrive out of order (retries, redeliveries); a late, older fact must not win.
+    """
+    older = applied_at is not None and occurred_at < applied_at
+    if older:
+        logger.info("ignored an event older than the state it would overwrite")
+    return older

@@ -4,6 +4,7 @@ import uuid
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import TenantMixin
@@ -26,6 +27,11 @@ class TenantRepository(Generic[ModelT]):
         """The one place tenancy is applied: build every query from here."""
         return select(self.model).where(self.model.company_id == self.company_id)
 
+    async def one(self) -> ModelT | None:
+        """The company's row of a model that has at most one per company."""
+        entity: ModelT | None = await self.session.scalar(self.statement())
+        return entity
+
     async def get(self, entity_id: uuid.UUID) -> ModelT | None:
         model: Any = self.model
         entity: ModelT | None = await self.session.scalar(self.statement().where(model.id == entity_id))
@@ -39,6 +45,20 @@ class TenantRepository(Generic[ModelT]):
             select(func.count()).select_from(self.model).where(self.model.company_id == self.company_id, *conditions)
         )
         return int(await self.session.scalar(statement) or 0)
+
+    async def lock_or_create(self, **defaults: Any) -> ModelT:
+        """For a model with one row per company (`company_id` unique, e.g. a read model of a tenant):
+        that row, locked until commit, inserted from `defaults` first when missing.
+
+        Insert-if-missing then lock, so two events about a new company handled at once never collide.
+        """
+        values = {**defaults, "company_id": self.company_id}
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.session.execute(
+            insert(self.model).values(values).on_conflict_do_nothing(index_elements=["company_id"])
+        )
+        return (await self.session.scalars(self.statement().with_for_update())).one()
 
     def add(self, entity: ModelT) -> ModelT:
         if entity.company_id != self.company_id:

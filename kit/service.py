@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
 
 from kit.bus import Bus, RabbitBus
 from kit.consumer import EventConsumer
 from kit.context import ContextSigner, require_context
 from kit.db import Database, wait_for
-from kit.errors import install_problem_handlers, problem_body, problem_response
+from kit.errors import install_problem_handlers
+from kit.health import Check, health_router
 from kit.logging import request_id_var
 from kit.outbox import OutboxRelay, attach_outbox
 from kit.settings import PlatformSettings
@@ -121,7 +121,7 @@ def create_service_app(
     app.state.context_signer = ContextSigner(platform.internal_secret.get_secret_value(), platform.context_ttl_seconds)
     install_problem_handlers(app)
     app.middleware("http")(_access_log)
-    app.include_router(_health_router())
+    app.include_router(health_router(_readiness_checks))
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(require_context)])
 
@@ -149,30 +149,9 @@ async def _access_log(request: Request, call_next: Callable[[Request], Awaitable
     return response
 
 
-def _health_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @router.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
-        checks: dict[str, str] = {}
-        runtime: ServiceRuntime = request.app.state.runtime
-        for name, check in (("database", runtime.database.ping), ("broker", runtime.bus.ping)):
-            try:
-                await asyncio.wait_for(check(), 2)
-                checks[name] = "ok"
-            except Exception as error:
-                checks[name] = f"unavailable: {error!r}"
-        if all(value == "ok" for value in checks.values()):
-            return JSONResponse({"status": "ready", "checks": checks})
-        body = problem_body(503, "Not ready", "A dependency is unreachable.", "not-ready", "/readyz")
-        body["checks"] = checks
-        return problem_response(body)
-
-    return router
+def _readiness_checks(request: Request) -> dict[str, Check]:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return {"database": runtime.database.ping, "broker": runtime.bus.ping}
 
 
 async def run_relay(spec: ServiceSpec, database_url: str, platform: PlatformSettings) -> None:

@@ -44,7 +44,7 @@ async def catalog(
 
 async def stored_tenant(catalog: RunningService, company_id: uuid.UUID) -> Tenant:
     async with catalog.database.sessionmaker() as session:
-        tenant = await LocalTenantRepository(session, company_id).find()
+        tenant = await LocalTenantRepository(session, company_id).one()
     assert tenant is not None
     return tenant
 

@@ -45,7 +45,7 @@ async def orders(
 
 async def stored_tenant(orders: RunningService, company_id: uuid.UUID) -> Tenant:
     async with orders.database.sessionmaker() as session:
-        tenant = await LocalTenantRepository(session, company_id).find()
+        tenant = await LocalTenantRepository(session, company_id).one()
     assert tenant is not None
     return tenant
 

@@ -41,7 +41,7 @@ async def webhooks(
 
 async def stored_tenant(webhooks: RunningService, company_id: uuid.UUID) -> Tenant | None:
     async with webhooks.database.sessionmaker() as session:
-        return await LocalTenantRepository(session, company_id).find()
+        return await LocalTenantRepository(session, company_id).one()
 
 
 async def test_created_company_becomes_a_tenant(webhooks: RunningService, platform: PlatformSettings) -> None:

@@ -1,31 +1,22 @@
 """Rules of catalog's tenant read model: apply identity's facts once, newest wins."""
 
-import logging
 import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.consumer import superseded
 from kit.repository import found
 from services.catalog.models import Tenant
 from services.catalog.tenants.repository import LocalTenantRepository
 from services.catalog.tenants.schemas import CompanyFacts, SubscriptionFacts
-
-logger = logging.getLogger(__name__)
-
-
-def _is_stale(applied_at: datetime | None, occurred_at: datetime) -> bool:
-    stale = applied_at is not None and occurred_at < applied_at
-    if stale:
-        logger.info("ignored an event older than the tenant state it would overwrite")
-    return stale
 
 
 async def record_company(
     session: AsyncSession, company_id: uuid.UUID, facts: CompanyFacts, occurred_at: datetime
 ) -> None:
     tenant = await LocalTenantRepository(session, company_id).lock_or_create()
-    if _is_stale(tenant.company_updated_from_event_at, occurred_at):
+    if superseded(tenant.company_updated_from_event_at, occurred_at):
         return
     tenant.name = facts.name
     tenant.slug = facts.slug
@@ -36,7 +27,7 @@ async def record_subscription(
     session: AsyncSession, company_id: uuid.UUID, facts: SubscriptionFacts, occurred_at: datetime
 ) -> None:
     tenant = await LocalTenantRepository(session, company_id).lock_or_create()
-    if _is_stale(tenant.subscription_updated_from_event_at, occurred_at):
+    if superseded(tenant.subscription_updated_from_event_at, occurred_at):
         return
     tenant.plan_code = facts.plan_code
     tenant.subscription_status = facts.status
@@ -46,4 +37,4 @@ async def record_subscription(
 
 
 async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
-    return found(await LocalTenantRepository(session, company_id).find(), "Company")
+    return found(await LocalTenantRepository(session, company_id).one(), "Company")
