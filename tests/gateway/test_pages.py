@@ -164,6 +164,9 @@ async def test_audit_log_page_lists_entries_and_links_the_next_page(gateway: Gat
     assert 'data-testid="audit-action">CompanyCreated</code>' in first.text
     assert "2025-01-02 03:04:05" in first.text
     assert "203.0.113.7" in first.text
+    # Time-ordered ids share their first characters; the page shows the distinguishing tail.
+    assert "…00000001" in first.text
+    assert "…00000002" in first.text
     assert 'href="/dashboard/audit-log?cursor=page2"' in first.text
     assert "UserCreated" in second.text
     assert "audit-next" not in second.text
