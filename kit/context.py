@@ -34,6 +34,13 @@ class Principal(CamelModel):
     # The customer a storefront principal acts for (a contact's parent customer, or itself).
     customer_id: uuid.UUID | None = None
 
+    def has_scope(self, scope: str) -> bool:
+        """Whether an API key holds `scope`; `resource:write` also grants `resource:read`."""
+        if scope in self.scopes:
+            return True
+        resource, _, action = scope.partition(":")
+        return action == "read" and f"{resource}:write" in self.scopes
+
 
 ANONYMOUS = Principal(type="anonymous")
 

@@ -11,6 +11,7 @@ from kit.bus import Bus
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.identity.accounts.endpoints import router as accounts_router
+from services.identity.accounts.principals import PrincipalDirectory
 from services.identity.billing.endpoints import router as billing_router
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.endpoints import internal_router as storefronts_router
@@ -43,6 +44,7 @@ def create_app(
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         client = redis if redis is not None else Redis.from_url(platform.redis_url)
         app.state.storefront_directory = StorefrontDirectory(client, platform.namespace)
+        app.state.principal_directory = PrincipalDirectory(client, platform.namespace)
         try:
             yield
         finally:

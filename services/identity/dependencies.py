@@ -1,9 +1,10 @@
-"""Request dependencies the identity endpoints share: settings and the storefront directory."""
+"""Request dependencies the identity endpoints share: settings and the Redis directories identity writes."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.identity.accounts.principals import PrincipalDirectory
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.settings import IdentitySettings
 
@@ -18,5 +19,11 @@ def _storefront_directory(request: Request) -> StorefrontDirectory:
     return directory
 
 
+def _principal_directory(request: Request) -> PrincipalDirectory:
+    directory: PrincipalDirectory = request.app.state.principal_directory
+    return directory
+
+
 Settings = Annotated[IdentitySettings, Depends(_settings)]
 Directory = Annotated[StorefrontDirectory, Depends(_storefront_directory)]
+Principals = Annotated[PrincipalDirectory, Depends(_principal_directory)]

@@ -1,10 +1,12 @@
-"""Identity's tables: plans, companies and their subscriptions, users and memberships, usage counters."""
+"""Identity's tables: plans, companies and subscriptions, staff (users, memberships, invites), customers with
+their contacts and addresses, API keys, usage counters."""
 
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata, utcnow
@@ -19,6 +21,14 @@ class StaffRole(enum.StrEnum):
     OWNER = "OWNER"
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
+
+
+class ContactRole(enum.StrEnum):
+    """What a customer's person may do on the storefront; the primary customer account acts as ADMIN."""
+
+    ADMIN = "ADMIN"
+    BUYER = "BUYER"
+    VIEWER = "VIEWER"
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -108,3 +118,90 @@ class UsageCounter(IdMixin, TenantMixin, Base):
     metric: Mapped[str] = mapped_column(String(50))
     value: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Invite(IdMixin, TimestampMixin, TenantMixin, Base):
+    """A pending invitation to join a company's staff; the link carries a token, only its hash is stored."""
+
+    __tablename__ = "invites"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    # Lower-cased, like users' emails.
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[StaffRole] = mapped_column(_string_enum(StaffRole, "staff_role"))
+    # SHA-256 (hex) of the link's token: the token itself is shown once, in the invite's answer.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Customer(IdMixin, TimestampMixin, TenantMixin, Base):
+    """A distributor's customer; its primary account signs in to the storefront with `email`."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("company_id", "email"),)
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    # Lower-cased, so uniqueness per company is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(100))
+    # The primary account's storefront password; NULL until set at /store/{slug}/setup-password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None]
+
+
+class CustomerContact(IdMixin, TimestampMixin, TenantMixin, Base):
+    """A person signing in for a customer, sharing its orders, addresses and prices, with their own role."""
+
+    __tablename__ = "customer_contacts"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "email"),
+        # Storefront sign-in and password setup look contacts up by email across the company.
+        Index("ix_customer_contacts_company_id_email", "company_id", "email"),
+    )
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[ContactRole] = mapped_column(_string_enum(ContactRole, "contact_role"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None]
+
+
+class Address(IdMixin, TimestampMixin, TenantMixin, Base):
+    """A customer's shipping address; at most one per customer is the default."""
+
+    __tablename__ = "addresses"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    recipient: Mapped[str | None] = mapped_column(String(100))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(20))
+    # ISO 3166-1 alpha-2, upper case.
+    country: Mapped[str] = mapped_column(String(2))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiKey(IdMixin, TimestampMixin, TenantMixin, Base):
+    """An integrator's key: its secret is shown once; only a SHA-256 of it is kept."""
+
+    __tablename__ = "api_keys"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The secret's first characters, shown in lists so people can tell their keys apart.
+    prefix: Mapped[str] = mapped_column(String(20))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[Any]] = mapped_column(JSON)
+    created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -18,6 +18,7 @@ def _session_read(signed_in: service.SignedIn) -> SessionRead:
         user=UserRead.model_validate(signed_in.user),
         company=CompanySummary.model_validate(signed_in.company),
         role=signed_in.membership.role,
+        membership_id=signed_in.membership.id,
     )
 
 

@@ -38,3 +38,5 @@ class SessionRead(CamelModel):
     user: UserRead
     company: CompanySummary
     role: StaffRole
+    # The session's principal reference (see accounts/principals.py).
+    membership_id: uuid.UUID
