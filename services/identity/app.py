@@ -10,21 +10,47 @@ from redis.asyncio import Redis
 from kit.bus import Bus
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
+from services.identity.accounts.endpoints import internal_router as principals_router
 from services.identity.accounts.endpoints import router as accounts_router
 from services.identity.accounts.principals import PrincipalDirectory
+from services.identity.api_keys.directory import ApiKeyDirectory
+from services.identity.api_keys.endpoints import internal_router as api_keys_internal_router
+from services.identity.api_keys.endpoints import router as api_keys_router
 from services.identity.billing.endpoints import router as billing_router
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.endpoints import internal_router as storefronts_router
 from services.identity.companies.endpoints import router as companies_router
+from services.identity.customers.addresses.endpoints import router as addresses_router
+from services.identity.customers.addresses.endpoints import storefront_router as storefront_addresses_router
+from services.identity.customers.contacts.endpoints import router as contacts_router
+from services.identity.customers.contacts.endpoints import storefront_router as storefront_contacts_router
+from services.identity.customers.endpoints import router as customers_router
 from services.identity.models import Base
 from services.identity.settings import IdentitySettings
+from services.identity.storefront.endpoints import router as storefront_accounts_router
+from services.identity.team.endpoints import router as team_router
 
 SPEC = ServiceSpec(
     name="identity",
     title="Identity",
     metadata=Base.metadata,
     migrations=Path(__file__).parent / "migrations",
-    routers=[accounts_router, companies_router, billing_router, storefronts_router],
+    routers=[
+        accounts_router,
+        companies_router,
+        billing_router,
+        team_router,
+        api_keys_router,
+        customers_router,
+        contacts_router,
+        addresses_router,
+        storefront_contacts_router,
+        storefront_addresses_router,
+        storefront_accounts_router,
+        storefronts_router,
+        principals_router,
+        api_keys_internal_router,
+    ],
 )
 
 
@@ -45,6 +71,7 @@ def create_app(
         client = redis if redis is not None else Redis.from_url(platform.redis_url)
         app.state.storefront_directory = StorefrontDirectory(client, platform.namespace)
         app.state.principal_directory = PrincipalDirectory(client, platform.namespace)
+        app.state.api_key_directory = ApiKeyDirectory(client, platform.namespace)
         try:
             yield
         finally:

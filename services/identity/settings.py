@@ -12,3 +12,5 @@ class IdentitySettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/distribu_identity"
     # Length of the Starter trial every new company starts with.
     trial_days: int = Field(default=14, ge=1)
+    # How long a team invite's link stays valid.
+    invite_days: int = Field(default=7, ge=1)

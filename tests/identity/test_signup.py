@@ -23,7 +23,7 @@ async def test_signup_creates_company_owner_and_starter_trial(identity: Identity
 
     assert response.status_code == 201, response.text
     account = response.json()
-    assert set(account) == {"user", "company", "role"}
+    assert set(account) == {"user", "company", "role", "membershipId"}
     assert account["role"] == "OWNER"
     assert account["company"]["name"] == "Acme Distributors"
     assert account["company"]["slug"] == "acme-distributors"

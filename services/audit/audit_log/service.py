@@ -50,7 +50,7 @@ def authorize_read(context: RequestContext) -> uuid.UUID:
     principal = context.principal
     if principal.type == "user" and principal.role in READER_ROLES:
         return company_id
-    if principal.type == "api_key" and READ_SCOPE in principal.scopes:
+    if principal.type == "api_key" and principal.has_scope(READ_SCOPE):
         return company_id
     raise Forbidden("Only owners, admins and API keys with the audit:read scope can read the audit log.")
 

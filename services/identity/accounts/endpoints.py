@@ -1,16 +1,19 @@
 """Signup, sign-in and "who am I" routes. Sessions and cookies are the gateway's; these only check and create."""
 
+import uuid
+
 from fastapi import APIRouter, status
 
 from kit.context import Context
 from kit.db import Session
-from kit.errors import Conflict, Forbidden, Unauthorized, problem_responses
+from kit.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from services.identity.accounts import service
-from services.identity.accounts.schemas import LoginRequest, SessionRead, SignupRequest, UserRead
+from services.identity.accounts.schemas import LoginRequest, PrincipalRead, SessionRead, SignupRequest, UserRead
 from services.identity.companies.schemas import CompanySummary
-from services.identity.dependencies import Directory, Settings
+from services.identity.dependencies import Directory, Principals, Settings
 
 router = APIRouter(prefix="/api/v1", tags=["signup & session"])
+internal_router = APIRouter(prefix="/internal", include_in_schema=False)
 
 
 def _session_read(signed_in: service.SignedIn) -> SessionRead:
@@ -24,20 +27,41 @@ def _session_read(signed_in: service.SignedIn) -> SessionRead:
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, responses=problem_responses(Conflict))
 async def signup(
-    session: Session, context: Context, directory: Directory, settings: Settings, body: SignupRequest
+    session: Session,
+    context: Context,
+    directory: Directory,
+    principals: Principals,
+    settings: Settings,
+    body: SignupRequest,
 ) -> SessionRead:
     """Create a company, its owner and a Starter trial; the gateway then signs the owner in."""
-    signed_in = await service.signup(session, directory, body, context=context, trial_days=settings.trial_days)
+    signed_in = await service.signup(
+        session, directory, principals, body, context=context, trial_days=settings.trial_days
+    )
     return _session_read(signed_in)
 
 
 @router.post("/auth/login", responses=problem_responses(Unauthorized))
-async def login(session: Session, context: Context, body: LoginRequest) -> SessionRead:
+async def login(session: Session, context: Context, principals: Principals, body: LoginRequest) -> SessionRead:
     """Check a staff member's email and password; the gateway then opens the session."""
-    return _session_read(await service.login(session, body, context=context))
+    return _session_read(await service.login(session, principals, body, context=context))
 
 
 @router.get("/me", responses=problem_responses(Unauthorized, Forbidden))
 async def me(session: Session, context: Context) -> SessionRead:
     """The signed-in staff member, their company and role."""
     return _session_read(await service.current_member(session, context))
+
+
+@internal_router.get("/principals/{ref}", responses=problem_responses(NotFound))
+async def resolve_principal(session: Session, principals: Principals, ref: uuid.UUID) -> PrincipalRead:
+    """Who a session's reference points at now; the gateway calls this when its directory entry is missing."""
+    entry = await service.resolve_principal(session, principals, ref)
+    return PrincipalRead(
+        ref=entry.ref,
+        type=entry.type,
+        id=entry.id,
+        company_id=entry.company_id,
+        role=entry.role,
+        customer_id=entry.customer_id,
+    )

@@ -21,13 +21,20 @@ from services.identity.accounts.events import (
     user_entity,
 )
 from services.identity.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from services.identity.accounts.principals import (
+    PrincipalDirectory,
+    PrincipalEntry,
+    contact_entry,
+    customer_entry,
+    staff_entry,
+)
 from services.identity.accounts.repository import MembershipRepository, UserRepository, normalize_email
 from services.identity.accounts.schemas import LoginRequest, SignupRequest
 from services.identity.billing import service as billing
 from services.identity.companies import service as companies
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.repository import CompanyRepository
-from services.identity.models import Company, Membership, StaffRole, User
+from services.identity.models import Company, Customer, CustomerContact, Membership, StaffRole, User
 
 EMAIL_TAKEN = "An account with this email already exists."
 BAD_CREDENTIALS = "Email or password is incorrect."
@@ -53,6 +60,7 @@ def _email_taken() -> Conflict:
 async def signup(
     session: AsyncSession,
     directory: StorefrontDirectory,
+    principals: PrincipalDirectory,
     request: SignupRequest,
     *,
     context: RequestContext,
@@ -65,9 +73,11 @@ async def signup(
     password_hash = await hash_password(request.password)
     for _attempt in range(SIGNUP_ATTEMPTS):
         try:
-            return await _create_account(
+            signed_in = await _create_account(
                 session, directory, request, password_hash, context=context, trial_days=trial_days
             )
+            principals.publish_after_commit(session, staff_entry(signed_in.membership))
+            return signed_in
         except IntegrityError:
             # A concurrent signup took this email or the slug after our checks; nothing of ours is
             # written yet (the collision surfaces at the first flush), so start over cleanly.
@@ -132,7 +142,9 @@ async def grant_membership(
     return membership
 
 
-async def login(session: AsyncSession, request: LoginRequest, *, context: RequestContext) -> SignedIn:
+async def login(
+    session: AsyncSession, principals: PrincipalDirectory, request: LoginRequest, *, context: RequestContext
+) -> SignedIn:
     """Check a staff member's email and password. Every failure reads the same, and takes as long."""
     users = UserRepository(session)
     user = await users.get_by_email(request.email)
@@ -156,6 +168,7 @@ async def login(session: AsyncSession, request: LoginRequest, *, context: Reques
         context=context,
         actor=user_actor(user.id),
     )
+    principals.publish_after_commit(session, staff_entry(membership))
     return SignedIn(user=user, company=company, membership=membership)
 
 
@@ -164,3 +177,22 @@ async def current_member(session: AsyncSession, context: RequestContext) -> Sign
     user = found(await UserRepository(session).get(access.membership.user_id), "User")
     company = found(await CompanyRepository(session).get(access.membership.company_id), "Company")
     return SignedIn(user=user, company=company, membership=access.membership)
+
+
+async def resolve_principal(session: AsyncSession, principals: PrincipalDirectory, ref: uuid.UUID) -> PrincipalEntry:
+    """The principal a session points at, for the gateway after a directory miss; heals the entry.
+
+    Looked up by id alone: `ref` comes from a session the gateway issued, and the gateway checks the
+    answer's company against the session's. A ref that no longer exists (removed) is a 404.
+    """
+    membership = await session.get(Membership, ref)
+    entry: PrincipalEntry | None = None
+    if membership is not None:
+        entry = staff_entry(membership)
+    elif (customer := await session.get(Customer, ref)) is not None:
+        entry = customer_entry(customer)
+    elif (contact := await session.get(CustomerContact, ref)) is not None:
+        entry = contact_entry(contact)
+    resolved = found(entry, "Principal")
+    await principals.publish(resolved)
+    return resolved

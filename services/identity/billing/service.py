@@ -17,7 +17,9 @@ from services.identity.accounts.repository import MembershipRepository
 from services.identity.billing.events import TrialStarted, subscription_entity
 from services.identity.billing.repository import PlanRepository, SubscriptionRepository, UsageRepository
 from services.identity.billing.schemas import PlanLimits, PlanRead, SubscriptionRead, SubscriptionState, Usage
+from services.identity.customers.repository import CustomerRepository
 from services.identity.models import Plan, Subscription, SubscriptionStatus
+from services.identity.team.repository import InviteRepository
 
 TRIAL_PLAN_CODE = "starter"
 DAY = timedelta(days=1)
@@ -49,6 +51,18 @@ def plan_read(plan: Plan) -> PlanRead:
         currency=plan.currency,
         limits=plan_limits(plan),
     )
+
+
+async def lock_plan(session: AsyncSession, company_id: uuid.UUID) -> Plan:
+    """The company's current plan, its subscription row locked until commit.
+
+    Checks of a limit (count, compare, insert) take this first, so two requests of one company
+    cannot both slip under the limit at once.
+    """
+    subscription = (
+        await session.scalars(SubscriptionRepository(session, company_id).statement().with_for_update())
+    ).one()
+    return found(await PlanRepository(session).get(subscription.plan_code), "Plan")
 
 
 async def list_plans(session: AsyncSession) -> list[PlanRead]:
@@ -124,10 +138,10 @@ async def subscription_overview(session: AsyncSession, context: RequestContext) 
     now = utcnow()
     counters = await UsageRepository(session, company_id).values(PRODUCTS_METRIC, orders_metric(now))
     usage = Usage(
-        # Staff only for now; pending invites will count here too once invites exist.
-        team_members=await MembershipRepository(session, company_id).count(),
-        # Customers arrive with a later slice of identity; none exist yet.
-        customers=0,
+        # Staff plus pending invites: an invite holds its seat until accepted, revoked or expired.
+        team_members=await MembershipRepository(session, company_id).count()
+        + await InviteRepository(session, company_id).count_pending(now),
+        customers=await CustomerRepository(session, company_id).count(),
         products=counters.get(PRODUCTS_METRIC, 0),
         orders_this_month=counters.get(orders_metric(now), 0),
     )

@@ -1,16 +1,120 @@
 """Queries on customers, customer contacts and addresses; every one scoped by company."""
 
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, or_
+
+from kit.pagination import keyset_page
 from kit.repository import TenantRepository
+from services.identity.accounts.repository import normalize_email
 from services.identity.models import Address, Customer, CustomerContact
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class CustomerRepository(TenantRepository[Customer]):
     model = Customer
 
+    async def page(self, *, query: str | None, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
+        """Newest first; `query` matches a substring of the name or the email, ignoring case."""
+        statement = self.statement()
+        if query:
+            pattern = _contains(query)
+            statement = statement.where(
+                or_(Customer.name.ilike(pattern, escape="\\"), Customer.email.ilike(pattern, escape="\\"))
+            )
+        return await keyset_page(
+            self.session, statement, sort_column=Customer.created_at, id_column=Customer.id, limit=limit, cursor=cursor
+        )
+
+    async def lock(self, customer_id: uuid.UUID) -> Customer | None:
+        """The customer, its row locked until commit: changes to its email, contacts and addresses queue here."""
+        customer: Customer | None = await self.session.scalar(
+            self.statement().where(Customer.id == customer_id).with_for_update()
+        )
+        return customer
+
+    async def email_taken(self, email: str, *, other_than: uuid.UUID | None = None) -> bool:
+        statement = self.statement().where(Customer.email == normalize_email(email))
+        if other_than is not None:
+            statement = statement.where(Customer.id != other_than)
+        return await self.session.scalar(statement.with_only_columns(Customer.id).limit(1)) is not None
+
 
 class ContactRepository(TenantRepository[CustomerContact]):
     model = CustomerContact
 
+    def _of_customer(self, customer_id: uuid.UUID) -> Select[CustomerContact]:
+        return self.statement().where(CustomerContact.customer_id == customer_id)
+
+    async def for_customer(self, customer_id: uuid.UUID) -> Sequence[CustomerContact]:
+        """Every contact of the customer, in the order they were added."""
+        statement = self._of_customer(customer_id).order_by(CustomerContact.created_at, CustomerContact.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def get_for_customer(
+        self, customer_id: uuid.UUID, contact_id: uuid.UUID, *, lock: bool = False
+    ) -> CustomerContact | None:
+        """The contact, only when it belongs to that customer: another customer's contact reads as absent.
+
+        `lock` holds its row until commit: of two role changes at once, the second sees the first's role as its `from`.
+        """
+        statement = self._of_customer(customer_id).where(CustomerContact.id == contact_id)
+        contact: CustomerContact | None = await self.session.scalar(statement.with_for_update() if lock else statement)
+        return contact
+
+    async def email_taken(self, customer_id: uuid.UUID, email: str) -> bool:
+        statement = self._of_customer(customer_id).where(CustomerContact.email == normalize_email(email))
+        return await self.session.scalar(statement.with_only_columns(CustomerContact.id).limit(1)) is not None
+
+    async def ids_for_customer(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        statement = self._of_customer(customer_id).with_only_columns(CustomerContact.id).order_by(CustomerContact.id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def counts_by_customer(self, customer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """How many contacts each of these customers has; customers without any are left out."""
+        if not customer_ids:
+            return {}
+        statement = (
+            self.statement()
+            .where(CustomerContact.customer_id.in_(customer_ids))
+            .with_only_columns(CustomerContact.customer_id, func.count())
+            .group_by(CustomerContact.customer_id)
+        )
+        return {customer_id: int(count) for customer_id, count in (await self.session.execute(statement)).all()}
+
 
 class AddressRepository(TenantRepository[Address]):
     model = Address
+
+    def _of_customer(self, customer_id: uuid.UUID) -> Select[Address]:
+        return self.statement().where(Address.customer_id == customer_id)
+
+    async def for_customer(self, customer_id: uuid.UUID) -> Sequence[Address]:
+        """The default address first, then the others in the order they were added."""
+        statement = self._of_customer(customer_id).order_by(Address.is_default.desc(), Address.created_at, Address.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def get_for_customer(self, customer_id: uuid.UUID, address_id: uuid.UUID) -> Address | None:
+        """The address, only when it belongs to that customer: another customer's address reads as absent."""
+        address: Address | None = await self.session.scalar(
+            self._of_customer(customer_id).where(Address.id == address_id)
+        )
+        return address
+
+    async def defaults(self, customer_id: uuid.UUID) -> Sequence[Address]:
+        return (await self.session.scalars(self._of_customer(customer_id).where(Address.is_default.is_(True)))).all()
+
+    async def oldest(self, customer_id: uuid.UUID) -> Address | None:
+        address: Address | None = await self.session.scalar(
+            self._of_customer(customer_id).order_by(Address.created_at, Address.id).limit(1)
+        )
+        return address
+
+    async def count_for_customer(self, customer_id: uuid.UUID) -> int:
+        return await self.count(Address.customer_id == customer_id)

@@ -1,0 +1,1 @@
+"""API keys: integrators' credentials with scopes, and the directory the gateway resolves them with."""

@@ -1,0 +1,109 @@
+"""Request and response bodies of the address endpoints (dashboard and storefront alike)."""
+
+import importlib
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, StringConstraints, field_validator
+
+from kit.schemas import CamelModel
+from services.identity.customers.schemas import OptionalText100, blank_is_none
+from services.identity.models import Address
+
+COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
+COUNTRY_RULE = "Use the two-letter ISO 3166-1 country code, e.g. US, DE or GB."
+
+
+def _iso_countries() -> frozenset[str] | None:
+    """Every ISO 3166-1 alpha-2 code when pycountry is installed; otherwise None and the pattern alone decides."""
+    try:
+        pycountry: Any = importlib.import_module("pycountry")
+    except ImportError:
+        return None
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+ISO_COUNTRIES = _iso_countries()
+
+
+def country_code(value: str) -> str:
+    if not COUNTRY_PATTERN.fullmatch(value) or (ISO_COUNTRIES is not None and value not in ISO_COUNTRIES):
+        raise ValueError(COUNTRY_RULE)
+    return value
+
+
+# Lengths match the columns (models.Address).
+AddressLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalAddressLine = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None, AfterValidator(blank_is_none)
+]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True), AfterValidator(country_code)]
+Phone = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None, AfterValidator(blank_is_none)
+]
+
+
+class AddressCreate(CamelModel):
+    label: OptionalText100 = None
+    recipient: OptionalText100 = None
+    line1: AddressLine
+    line2: OptionalAddressLine = None
+    city: City
+    region: OptionalText100 = None
+    postal_code: PostalCode
+    country: Country
+    phone: Phone = None
+    # The customer's first address is the default whatever this says.
+    is_default: bool = False
+
+
+class AddressUpdate(CamelModel):
+    """Fields left out stay as they are; optional ones given as null (or blank) are cleared.
+
+    `isDefault: true` makes this the default in place of the previous one; the default stops being
+    one only when another address becomes the default.
+    """
+
+    label: OptionalText100 = None
+    recipient: OptionalText100 = None
+    line1: AddressLine | None = None
+    line2: OptionalAddressLine = None
+    city: City | None = None
+    region: OptionalText100 = None
+    postal_code: PostalCode | None = None
+    country: Country | None = None
+    phone: Phone = None
+    is_default: bool | None = None
+
+    @field_validator("line1", "city", "postal_code", "country", "is_default")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Only runs for values sent: these fields can be left out, never emptied.
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
+
+
+class AddressRead(CamelModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    label: str | None
+    recipient: str | None
+    line1: str
+    line2: str | None
+    city: str
+    region: str | None
+    postal_code: str
+    country: str
+    phone: str | None
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, address: Address) -> "AddressRead":
+        return cls.model_validate(address)

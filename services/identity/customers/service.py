@@ -1,0 +1,149 @@
+"""Customer rules: who may manage customers, unique emails per company, the plan's maxCustomers, deletion."""
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.context import RequestContext
+from kit.db import new_id
+from kit.errors import Conflict, PlanLimitReached
+from kit.outbox import emit
+from kit.pagination import Page
+from kit.repository import found
+from services.identity.accounts.access import staff_or_key_access
+from services.identity.accounts.principals import PrincipalDirectory
+from services.identity.accounts.repository import normalize_email
+from services.identity.billing.service import lock_plan
+from services.identity.customers.events import CustomerCreated, CustomerDeleted, CustomerUpdated, customer_entity
+from services.identity.customers.repository import ContactRepository, CustomerRepository
+from services.identity.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from services.identity.models import Customer
+
+READ_SCOPE = "customers:read"
+WRITE_SCOPE = "customers:write"
+
+EMAIL_TAKEN = "A customer with this email already exists."
+EMAIL_OF_A_CONTACT = "One of this customer's contacts already signs in with this email."
+
+
+def _email_taken() -> Conflict:
+    return Conflict(EMAIL_TAKEN, errors=[{"field": "email", "message": EMAIL_TAKEN}])
+
+
+async def staff_customer(
+    session: AsyncSession, context: RequestContext, customer_id: uuid.UUID, *, scope: str
+) -> Customer:
+    """The company's customer, for any staff member or an API key holding `scope`; 404 for another company's."""
+    await staff_or_key_access(session, context, scope=scope)
+    return found(await CustomerRepository(session, context.require_company()).get(customer_id), "Customer")
+
+
+async def lock_customer(session: AsyncSession, customer: Customer) -> Customer:
+    """Lock the customer's row until commit, so concurrent changes to its email, contacts and addresses
+    queue up instead of racing; 404 when it was deleted in the meantime."""
+    return found(await CustomerRepository(session, customer.company_id).lock(customer.id), "Customer")
+
+
+async def customer_read(session: AsyncSession, customer: Customer) -> CustomerRead:
+    counts = await ContactRepository(session, customer.company_id).counts_by_customer([customer.id])
+    return CustomerRead.of(customer, contact_count=counts.get(customer.id, 0))
+
+
+async def customer_page(
+    session: AsyncSession, context: RequestContext, *, query: str | None, limit: int, cursor: str | None
+) -> Page[CustomerRead]:
+    await staff_or_key_access(session, context, scope=READ_SCOPE)
+    company_id = context.require_company()
+    customers, next_cursor = await CustomerRepository(session, company_id).page(
+        query=query.strip() if query else None, limit=limit, cursor=cursor
+    )
+    counts = await ContactRepository(session, company_id).counts_by_customer([c.id for c in customers])
+    items = [CustomerRead.of(customer, contact_count=counts.get(customer.id, 0)) for customer in customers]
+    return Page[CustomerRead](items=items, next_cursor=next_cursor)
+
+
+async def create_customer(session: AsyncSession, request: CustomerCreate, *, context: RequestContext) -> Customer:
+    await staff_or_key_access(session, context, scope=WRITE_SCOPE)
+    company_id = context.require_company()
+    # Taken before counting: two creations at once cannot both see room for one more.
+    plan = await lock_plan(session, company_id)
+    repository = CustomerRepository(session, company_id)
+    email = normalize_email(request.email)
+    if await repository.email_taken(email):
+        raise _email_taken()
+    # Contacts are free: only customers count toward maxCustomers.
+    if plan.max_customers is not None and await repository.count() >= plan.max_customers:
+        raise PlanLimitReached(
+            f"Your {plan.name} plan allows {plan.max_customers} customers (maxCustomers). "
+            "Upgrade your plan in Billing to add more."
+        )
+    customer = repository.add(Customer(id=new_id(), company_id=company_id, email=email, name=request.name))
+    await _flush_unless_email_taken(session)
+    await emit(
+        session,
+        CustomerCreated(id=customer.id, email=customer.email, name=customer.name),
+        company_id=company_id,
+        entity=customer_entity(customer.id),
+        context=context,
+    )
+    return customer
+
+
+async def update_customer(
+    session: AsyncSession, customer_id: uuid.UUID, update: CustomerUpdate, *, context: RequestContext
+) -> Customer:
+    customer = await lock_customer(session, await staff_customer(session, context, customer_id, scope=WRITE_SCOPE))
+    changes: list[str] = []
+    email = normalize_email(update.email) if update.email is not None else customer.email
+    if email != customer.email:
+        if await CustomerRepository(session, customer.company_id).email_taken(email, other_than=customer.id):
+            raise _email_taken()
+        # Sign-in matches email and password within the customer's accounts: keep them distinct.
+        if await ContactRepository(session, customer.company_id).email_taken(customer.id, email):
+            raise Conflict(EMAIL_OF_A_CONTACT, errors=[{"field": "email", "message": EMAIL_OF_A_CONTACT}])
+        changes.append("email")
+    if update.name is not None and update.name != customer.name:
+        changes.append("name")
+    if not changes:
+        return customer
+
+    customer.email = email
+    customer.name = update.name if update.name is not None else customer.name
+    await _flush_unless_email_taken(session)
+    await emit(
+        session,
+        CustomerUpdated(id=customer.id, email=customer.email, name=customer.name, changes=changes),
+        company_id=customer.company_id,
+        entity=customer_entity(customer.id),
+        context=context,
+    )
+    return customer
+
+
+async def delete_customer(
+    session: AsyncSession, principals: PrincipalDirectory, customer_id: uuid.UUID, *, context: RequestContext
+) -> None:
+    """Delete the customer; the database deletes its contacts and addresses with it."""
+    customer = await lock_customer(session, await staff_customer(session, context, customer_id, scope=WRITE_SCOPE))
+    contact_ids = await ContactRepository(session, customer.company_id).ids_for_customer(customer.id)
+    await CustomerRepository(session, customer.company_id).delete(customer)
+    await session.flush()
+    await emit(
+        session,
+        CustomerDeleted(id=customer.id, email=customer.email, contact_ids=contact_ids),
+        company_id=customer.company_id,
+        entity=customer_entity(customer.id),
+        context=context,
+    )
+    # Sessions of the primary account and of every contact end on their next request.
+    principals.remove_after_commit(session, customer.id, *contact_ids)
+
+
+async def _flush_unless_email_taken(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        # Another request took the email between our check and our write.
+        await session.rollback()
+        raise _email_taken() from error

@@ -1,0 +1,38 @@
+"""Storefront accounts by email: the company's customers (primary accounts) and contacts that use it."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.accounts.repository import normalize_email
+from services.identity.customers.repository import ContactRepository, CustomerRepository
+from services.identity.models import Customer, CustomerContact
+
+StorefrontAccount = Customer | CustomerContact
+
+
+class StorefrontAccountRepository:
+    def __init__(self, session: AsyncSession, company_id: uuid.UUID) -> None:
+        self.session = session
+        self.customers = CustomerRepository(session, company_id)
+        self.contacts = ContactRepository(session, company_id)
+
+    async def with_email(self, email: str, *, lock: bool = False) -> list[StorefrontAccount]:
+        """Every account of the company signing in with `email`: primary accounts first, then by age.
+
+        `lock` holds them until commit, so two password setups for one email run one after the other.
+        """
+        address = normalize_email(email)
+        customers = (
+            self.customers.statement().where(Customer.email == address).order_by(Customer.created_at, Customer.id)
+        )
+        contacts = (
+            self.contacts.statement()
+            .where(CustomerContact.email == address)
+            .order_by(CustomerContact.created_at, CustomerContact.id)
+        )
+        if lock:
+            customers, contacts = customers.with_for_update(), contacts.with_for_update()
+        found: list[StorefrontAccount] = list((await self.session.scalars(customers)).all())
+        found.extend((await self.session.scalars(contacts)).all())
+        return found
