@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from deploy.components import SERVICES, service_settings_class
 from gateway.app import create_app as create_gateway_app
+from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
 from gateway.settings import GatewaySettings
 from kit.bus import InProcessBus, OutgoingMessage
 from kit.logging import configure_logging
@@ -40,6 +41,9 @@ DEMO_NAME = "Dana Demo"
 DEMO_EMAIL = "demo@example.com"
 # Fixed and documented on purpose: the data directory outlives restarts, and so does this sign-in.
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - a public demo account, printed at start
+# The demo company's customer, signed in at the storefront with the same password.
+DEMO_CUSTOMER = "Demo Diner"
+DEMO_CUSTOMER_EMAIL = "buyer@example.com"
 
 
 class StartupGatedBus(InProcessBus):
@@ -118,7 +122,8 @@ async def running_system(data_dir: Path, host: str, port: int) -> AsyncIterator[
 
 
 async def seed_demo_company(gateway: FastAPI, public_url: str) -> str:
-    """Sign the demo distributor up through the public API unless it exists; returns its storefront slug."""
+    """Sign the demo distributor up through the public API unless it exists, with a customer who can
+    sign in at the storefront; returns its storefront slug."""
     transport = httpx.ASGITransport(app=gateway)
     async with httpx.AsyncClient(transport=transport, base_url=public_url, headers={"Origin": public_url}) as client:
         login = await client.post("/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
@@ -128,9 +133,19 @@ async def seed_demo_company(gateway: FastAPI, public_url: str) -> str:
             "/api/v1/signup",
             json={"companyName": DEMO_COMPANY, "name": DEMO_NAME, "email": DEMO_EMAIL, "password": DEMO_PASSWORD},
         )
-        if signup.status_code != httpx.codes.CREATED:
-            raise RuntimeError(f"could not seed the demo company: {signup.status_code} {signup.text}")
-        return str(signup.json()["company"]["slug"])
+        _expect(signup, httpx.codes.CREATED, "the demo company")
+        slug = str(signup.json()["company"]["slug"])
+        client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
+        customer = await client.post("/api/v1/customers", json={"email": DEMO_CUSTOMER_EMAIL, "name": DEMO_CUSTOMER})
+        _expect(customer, httpx.codes.CREATED, "the demo customer")
+        password = {"email": DEMO_CUSTOMER_EMAIL, "password": DEMO_PASSWORD, "confirmPassword": DEMO_PASSWORD}
+        _expect(await client.post(f"/store/{slug}/api/setup-password", json=password), httpx.codes.OK, "its password")
+        return slug
+
+
+def _expect(response: httpx.Response, status: int, what: str) -> None:
+    if response.status_code != status:
+        raise RuntimeError(f"could not seed {what}: {response.status_code} {response.text}")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -162,7 +177,11 @@ def _banner(public_url: str, slug: str | None) -> str:
         lines.append(f"  Storefront    {public_url}/store/{slug}")
     lines.append(f"  API docs      {public_url}/api/docs")
     if slug is not None:
-        lines += ["", f"  Demo sign-in  {DEMO_EMAIL} / {DEMO_PASSWORD}"]
+        lines += [
+            "",
+            f"  Demo sign-in        {DEMO_EMAIL} / {DEMO_PASSWORD}  (dashboard)",
+            f"  Demo customer       {DEMO_CUSTOMER_EMAIL} / {DEMO_PASSWORD}  (storefront)",
+        ]
     lines += ["", "Press Ctrl-C to stop.", ""]
     return "\n".join(lines)
 

@@ -6,8 +6,9 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from gateway import csrf
 from gateway.pipeline import Caller, Gateway, Outcome, forwardable_headers
-from gateway.routes import GATEWAY, RouteMatch
+from gateway.routes import GATEWAY
 from gateway.upstreams import response_headers
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -27,8 +28,9 @@ async def proxy(request: Request) -> Response:
     gateway = _gateway(request)
     match = gateway.routes.match(request.method, request.url.path)
     caller = await gateway.identify(request, slug=match.slug)
+    gateway.check_csrf(request, match, caller)
     if match.route.service == GATEWAY:
-        return await _gateway_owned(gateway, match, caller)
+        return await _gateway_owned(gateway, caller)
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     outcome = await gateway.forward(
         match,
@@ -38,18 +40,18 @@ async def proxy(request: Request) -> Response:
         headers=forwardable_headers(request),
         content=request.stream() if has_body else None,
     )
-    return _to_response(gateway, outcome)
+    return _to_response(request, gateway, caller, outcome)
 
 
-async def _gateway_owned(gateway: Gateway, match: RouteMatch, caller: Caller) -> Response:
-    # The only gateway-owned API endpoint so far: POST /api/v1/auth/logout.
+async def _gateway_owned(gateway: Gateway, caller: Caller) -> Response:
+    # The gateway-owned API endpoints are the two sign-outs: /api/v1/auth/logout and /store/{slug}/api/logout.
     await gateway.end_session(caller)
     response = Response(status_code=204)
-    gateway.clear_session_cookie(response)
+    gateway.clear_session_cookie(response, caller)
     return response
 
 
-def _to_response(gateway: Gateway, outcome: Outcome) -> Response:
+def _to_response(request: Request, gateway: Gateway, caller: Caller, outcome: Outcome) -> Response:
     upstream = outcome.response
     headers = response_headers(upstream.headers)
     if outcome.new_session is None and not upstream.is_stream_consumed:
@@ -58,7 +60,10 @@ def _to_response(gateway: Gateway, outcome: Outcome) -> Response:
     kept = [(name, value) for name, value in headers if name.lower() not in ("content-length", "content-encoding")]
     response = Response(upstream.content, status_code=upstream.status_code, headers=_merge(kept))
     if outcome.new_session is not None:
-        gateway.set_session_cookie(response, outcome.new_session)
+        gateway.set_session_cookie(response, outcome.new_session, caller)
+        # A JSON client signed in with a cookie needs the CSRF token for its next change.
+        csrf.token_for(request)
+        csrf.set_cookie(request, response, secure=gateway.settings.cookie_secure)
     return response
 
 

@@ -16,13 +16,16 @@ import httpx
 from fastapi import Request, Response
 from redis.asyncio import Redis
 
+from gateway import csrf
+from gateway.api_keys import ApiKey, ApiKeyDirectory, bearer_key
+from gateway.csrf import SAFE_METHODS
 from gateway.ratelimit import AttemptLimiter, Limit
-from gateway.routes import RouteMatch, RouteTable
-from gateway.sessions import STAFF_COOKIE, SessionStore, StaffSession
+from gateway.routes import Access, RouteMatch, RouteTable, SessionEffect
+from gateway.sessions import STAFF_COOKIE, STOREFRONT_COOKIE, PrincipalEntry, SessionKind, SessionStore, StoredSession
 from gateway.settings import GatewaySettings
 from gateway.storefronts import Storefront, StorefrontDirectory
 from gateway.upstreams import Upstreams, request_headers
-from kit.context import ANONYMOUS, Principal, RequestContext
+from kit.context import ANONYMOUS, Principal, PrincipalType, RequestContext
 from kit.errors import Forbidden, ServiceUnavailable, Unauthorized
 from kit.logging import company_id_var
 
@@ -39,18 +42,24 @@ class Caller:
     client_ip: str | None
     principal: Principal = field(default_factory=lambda: ANONYMOUS)
     company_id: uuid.UUID | None = None
-    session: StaffSession | None = None
-    # The staff cookie as presented, valid or not: signing in again replaces it.
+    # The cookie session that identified the caller (staff, or a storefront's customer or contact).
+    session: StoredSession | None = None
+    api_key: ApiKey | None = None
+    # The session cookie as presented, valid or not: signing in again replaces it.
     presented_token: str | None = None
     storefront: Storefront | None = None
 
     @property
     def is_staff(self) -> bool:
-        return self.session is not None
+        return self.session is not None and self.session.kind == "staff"
+
+    @property
+    def is_storefront_account(self) -> bool:
+        return self.session is not None and self.session.kind == "storefront"
 
     @property
     def role(self) -> str | None:
-        return self.principal.role if self.is_staff else None
+        return self.principal.role if self.session is not None else None
 
     def context(self) -> RequestContext:
         return RequestContext(
@@ -66,8 +75,7 @@ class Outcome:
     """A service's answer, and the session it established, if the route signs the caller in."""
 
     response: httpx.Response
-    new_session: StaffSession | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
+    new_session: StoredSession | None = None
 
     def json(self) -> Any:
         return self.response.json()
@@ -93,41 +101,95 @@ class Gateway:
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
         self.storefronts = StorefrontDirectory(redis, namespace, upstreams)
+        self.api_keys = ApiKeyDirectory(redis, namespace, upstreams)
         self.limiter = AttemptLimiter(redis, namespace)
 
     # -- identifying the caller -------------------------------------------------------------
 
     async def identify(self, request: Request, *, slug: str | None = None) -> Caller:
-        """Tenant and principal: the storefront's company under `/store/{slug}`, else the staff session's."""
+        """Tenant and principal, before anything is routed.
+
+        Under `/store/{slug}`: the storefront's company, and the customer or contact whose storefront
+        session (for this storefront only) the browser presents. Elsewhere: an API key's company and
+        scopes when `Authorization: Bearer` carries one, else the staff session's member.
+        """
         caller = Caller(request_id=request.state.request_id, client_ip=request.state.client_ip)
         if slug is not None:
             caller.storefront = await self.storefronts.resolve(slug, caller.request_id)
             caller.company_id = caller.storefront.company_id
-            # Issue 3: the storefront session (cookie STOREFRONT_COOKIE, valid only under this slug)
-            # sets the customer/contact principal here. Until then storefront callers are anonymous.
+            await self._resume(caller, request.cookies.get(STOREFRONT_COOKIE), "storefront")
+        elif (secret := bearer_key(request.headers.get("authorization"))) is not None:
+            api_key = await self.api_keys.authenticate(secret, caller.request_id)
+            if api_key is None:
+                raise Unauthorized("This API key is not valid or has been revoked.")
+            caller.api_key = api_key
+            caller.principal = Principal(type="api_key", id=api_key.id, scopes=api_key.scopes)
+            caller.company_id = api_key.company_id
         else:
-            token = request.cookies.get(STAFF_COOKIE)
-            if token:
-                caller.presented_token = token
-                session = await self.sessions.load(token)
-                if session is not None:
-                    caller.session = session
-                    caller.principal = session.principal
-                    caller.company_id = session.company_id
+            await self._resume(caller, request.cookies.get(STAFF_COOKIE), "staff")
         company_id_var.set(str(caller.company_id) if caller.company_id else None)
         return caller
 
+    async def _resume(self, caller: Caller, token: str | None, kind: SessionKind) -> None:
+        """Take up the caller's session, with the principal as it is now (role, or gone)."""
+        if not token:
+            return
+        caller.presented_token = token
+        loaded = await self.sessions.load(token, kind)
+        if loaded is None:
+            return
+        session = loaded.session
+        if caller.storefront is not None and session.company_id != caller.storefront.company_id:
+            return  # another storefront's session: anonymous here
+        entry = loaded.entry or await self._principal_from_identity(session.ref, caller.request_id)
+        if entry is None or not session.matches(entry):
+            # Removed (or no longer the one it was): the session ends here.
+            await self.sessions.delete(token)
+            return
+        caller.session = session
+        caller.company_id = entry.company_id
+        caller.principal = Principal(
+            type=_principal_type(entry.type), id=entry.id, role=entry.role, customer_id=entry.customer_id
+        )
+
+    async def _principal_from_identity(self, ref: uuid.UUID, request_id: str) -> PrincipalEntry | None:
+        response = await self.upstreams.call_internal("identity", "GET", f"/internal/principals/{ref}", request_id)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable("Your session cannot be checked right now; try again shortly.")
+        try:
+            return PrincipalEntry.from_json(response.json())
+        except (ValueError, KeyError, TypeError) as error:
+            raise ServiceUnavailable("The principal directory answered unexpectedly.") from error
+
     # -- the route's rules ------------------------------------------------------------------
 
-    def authorize(self, match: RouteMatch, caller: Caller) -> None:
+    def authorize(self, match: RouteMatch, caller: Caller, method: str) -> None:
         access = match.route.access
         if access.kind == "staff":
+            if caller.api_key is not None:
+                self._authorize_key(access, caller, method)
+                return
             if not caller.is_staff:
                 raise Unauthorized("Sign in to continue.")
             if caller.role not in access.roles:
                 raise Forbidden(f"This requires the {access.describe_roles()} role.")
         elif access.kind == "storefront" and caller.storefront is None:
             raise Unauthorized("This endpoint is only available on a storefront.")
+
+    def _authorize_key(self, access: Access, caller: Caller, method: str) -> None:
+        if access.scope is None:
+            raise Forbidden("API keys cannot use this endpoint; it is for signed-in staff only.")
+        needed = f"{access.scope}:{'read' if method in SAFE_METHODS else 'write'}"
+        if not caller.principal.has_scope(needed):
+            raise Forbidden(f"This API key does not have the {needed} scope.")
+
+    def check_csrf(self, request: Request, match: RouteMatch, caller: Caller) -> None:
+        """A change made with a session cookie must prove it came from our pages or our own scripts."""
+        signs_in = match.route.session != "none"
+        if caller.session is not None and request.method not in SAFE_METHODS and not signs_in:
+            csrf.require_header(request)
 
     def _limits(self, match: RouteMatch, caller: Caller, body: bytes) -> tuple[str, list[Limit]]:
         bucket = str(match.route.rate_limit)
@@ -152,7 +214,7 @@ class Gateway:
         content: bytes | AsyncIterable[bytes] | None = None,
     ) -> Outcome:
         """Authorize, rate limit and forward; a streamed answer unless the route signs the caller in."""
-        self.authorize(match, caller)
+        self.authorize(match, caller, method)
         route = match.route
         needs_body = route.rate_limit is not None or route.session != "none"
         if needs_body and content is not None and not isinstance(content, bytes):
@@ -176,8 +238,8 @@ class Gateway:
             for limit in limits:
                 if limit.what == "email":
                     await self.limiter.forget(bucket, limit)
-        if response.is_success and route.session == "establish_staff":
-            outcome.new_session = await self._establish_staff_session(caller, response)
+        if response.is_success and route.session != "none":
+            outcome.new_session = await self._establish_session(route.session, caller, response)
         return outcome
 
     async def call(self, caller: Caller, method: str, path: str, *, json_body: Any = None, query: str = "") -> Outcome:
@@ -188,17 +250,29 @@ class Gateway:
         await outcome.response.aread()
         return outcome
 
-    async def _establish_staff_session(self, caller: Caller, response: httpx.Response) -> StaffSession:
+    async def _establish_session(
+        self, effect: SessionEffect, caller: Caller, response: httpx.Response
+    ) -> StoredSession:
+        """Open the session a sign-in answer describes: {membershipId, user, company} or {account, company}."""
         try:
             body = response.json()
-            user_id = uuid.UUID(str(body["user"]["id"]))
             company_id = uuid.UUID(str(body["company"]["id"]))
-            role = str(body["role"])
+            if effect == "establish_staff":
+                ref = uuid.UUID(str(body["membershipId"]))
+                principal_type, principal_id = "user", uuid.UUID(str(body["user"]["id"]))
+            else:
+                ref = principal_id = uuid.UUID(str(body["account"]["id"]))
+                principal_type = str(body["account"]["type"])
         except (ValueError, KeyError, TypeError) as error:
-            logger.error("sign-in answer without user, company and role", extra={"error": repr(error)})
+            logger.error("sign-in answer without its principal", extra={"error": repr(error)})
             raise ServiceUnavailable("Signing in failed on our side; try again shortly.") from error
         return await self.sessions.create(
-            user_id=user_id, company_id=company_id, role=role, replacing=caller.presented_token
+            kind="staff" if effect == "establish_staff" else "storefront",
+            ref=ref,
+            principal_type=principal_type,
+            principal_id=principal_id,
+            company_id=company_id,
+            replacing=caller.presented_token,
         )
 
     async def end_session(self, caller: Caller) -> None:
@@ -207,21 +281,32 @@ class Gateway:
 
     # -- cookies ----------------------------------------------------------------------------
 
-    def set_session_cookie(self, response: Response, session: StaffSession) -> None:
+    def set_session_cookie(self, response: Response, session: StoredSession, caller: Caller) -> None:
+        name, path = self._cookie(session.kind, caller)
         response.set_cookie(
-            STAFF_COOKIE,
+            name,
             session.token,
             max_age=int(self.sessions.absolute.total_seconds()),
-            path="/",
+            path=path,
             httponly=True,
             secure=self.settings.cookie_secure,
             samesite="lax",
         )
 
-    def clear_session_cookie(self, response: Response) -> None:
-        response.delete_cookie(
-            STAFF_COOKIE, path="/", httponly=True, secure=self.settings.cookie_secure, samesite="lax"
-        )
+    def clear_session_cookie(self, response: Response, caller: Caller) -> None:
+        name, path = self._cookie("storefront" if caller.storefront is not None else "staff", caller)
+        response.delete_cookie(name, path=path, httponly=True, secure=self.settings.cookie_secure, samesite="lax")
+
+    @staticmethod
+    def _cookie(kind: SessionKind, caller: Caller) -> tuple[str, str]:
+        if kind == "storefront" and caller.storefront is not None:
+            return STOREFRONT_COOKIE, f"/store/{caller.storefront.slug}"
+        return STAFF_COOKIE, "/"
+
+
+def _principal_type(kind: str) -> PrincipalType:
+    types: dict[str, PrincipalType] = {"user": "user", "customer": "customer", "contact": "contact"}
+    return types.get(kind, "anonymous")
 
 
 def forwardable_headers(request: Request) -> list[tuple[str, str]]:

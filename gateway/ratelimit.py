@@ -1,4 +1,4 @@
-"""Fixed-window attempt counters in Redis (login attempts per client IP and per email)."""
+"""Fixed-window attempt counters in Redis (sign-in and password setup attempts per client IP and per email)."""
 
 import hashlib
 import time
@@ -9,6 +9,8 @@ from redis.asyncio import Redis
 from kit.errors import RateLimited
 
 LOGIN_WINDOW_SECONDS = 15 * 60
+# What each bucket counts, as the refusal names it; a bucket may carry a `:slug` suffix.
+ATTEMPTS = {"login": "sign-in attempts", "store-login": "sign-in attempts", "setup-password": "password setup attempts"}
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,9 @@ class AttemptLimiter:
         counts = results[::2]
         for limit, count in zip(limits, counts, strict=True):
             if int(count) > limit.allowed:
+                attempts = ATTEMPTS.get(bucket.split(":", 1)[0], "attempts")
                 raise RateLimited(
-                    f"Too many sign-in attempts from this {'address' if limit.what == 'ip' else 'account'}; "
+                    f"Too many {attempts} from this {'address' if limit.what == 'ip' else 'account'}; "
                     f"try again in {_minutes(retry_after)}.",
                     retry_after=retry_after,
                 )

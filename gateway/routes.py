@@ -25,10 +25,11 @@ class Access:
     """Who may call a route.
 
     `public`: anyone (a signed-in caller's context is still forwarded). `staff`: a staff session
-    whose role is in `roles`. `storefront`: anyone on a storefront that exists; the company comes
-    from the slug, the principal from the storefront session (issue 3) or anonymous.
-    `scope` names the API-key resource (`{scope}:read` for safe methods, `{scope}:write` otherwise)
-    for when API keys arrive; it is part of the table now so keys need no new routing.
+    whose role is in `roles`, or an API key (below). `storefront`: anyone on a storefront that
+    exists; the company comes from the slug, the principal from the storefront session or anonymous
+    (the owning service decides what an anonymous caller may see).
+    An API key may call a `staff` route only if the route names a `scope` and the key holds
+    `{scope}:read` (safe methods) or `{scope}:write` (the rest); routes without one are staff-only.
     """
 
     kind: AccessKind
@@ -51,7 +52,7 @@ def staff(*roles: str, scope: str | None = None) -> Access:
 
 OWNER_OR_ADMIN = ("OWNER", "ADMIN")
 
-SessionEffect = Literal["none", "establish_staff"]
+SessionEffect = Literal["none", "establish_staff", "establish_storefront"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class Route:
     access: Access
     # `prefix`: also matches every path below `pattern` (`/api/v1/orders/...`).
     prefix: bool = False
-    # `establish_staff`: a 2xx answer {user, company, role} signs the caller in (signup, login).
+    # `establish_staff`: a 2xx answer {membershipId, user, company} opens a staff session (signup,
+    # login, accepting an invite); `establish_storefront`: {account, company} opens a storefront one.
     session: SessionEffect = "none"
     # Name of the rate-limit bucket counted before forwarding (login attempts), if any.
     rate_limit: str | None = None
@@ -110,7 +112,8 @@ ROUTES: tuple[Route, ...] = (
     Route(GET, "/api/v1/subscription", "identity", staff()),
     Route(POST, "/api/v1/subscription", "identity", staff("OWNER")),
     # Team, customers, API keys (identity). Accepting an invite is done by someone not yet on the team.
-    Route(POST, "/api/v1/invites/accept", "identity", PUBLIC),
+    Route(POST, "/api/v1/invites/lookup", "identity", PUBLIC),
+    Route(POST, "/api/v1/invites/accept", "identity", PUBLIC, session="establish_staff"),
     Route(ANY_METHOD, "/api/v1/members", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
     Route(ANY_METHOD, "/api/v1/invites", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
     Route(ANY_METHOD, "/api/v1/api-keys", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
@@ -129,14 +132,14 @@ ROUTES: tuple[Route, ...] = (
     Route(ANY_METHOD, "/api/v1/webhooks", "webhooks", staff(*OWNER_OR_ADMIN, scope="webhooks"), prefix=True),
     Route(ANY_METHOD, "/api/v1/audit-logs", "audit", staff(*OWNER_OR_ADMIN, scope="audit"), prefix=True),
     # Storefront API: `/store/{slug}/api/X` is `/storefront/X` at the service, for the slug's company.
-    # Storefront sessions (their own cookie, `distribu_store_session`) arrive with issue 3.
-    Route(POST, _store("/login"), "identity", STOREFRONT, rate_limit="store-login"),
-    Route(POST, _store("/logout"), "identity", STOREFRONT),
+    Route(POST, _store("/login"), "identity", STOREFRONT, session="establish_storefront", rate_limit="store-login"),
+    Route(POST, _store("/logout"), GATEWAY, STOREFRONT),
     Route(GET, _store("/me"), "identity", STOREFRONT),
-    Route(POST, _store("/setup-password"), "identity", STOREFRONT),
+    Route(POST, _store("/setup-password"), "identity", STOREFRONT, rate_limit="setup-password"),
     Route(ANY_METHOD, _store("/addresses"), "identity", STOREFRONT, prefix=True),
     Route(ANY_METHOD, _store("/contacts"), "identity", STOREFRONT, prefix=True),
     Route(ANY_METHOD, _store("/products"), "catalog", STOREFRONT, prefix=True),
+    Route(GET, _store("/categories"), "catalog", STOREFRONT),
     Route(ANY_METHOD, _store("/orders"), "orders", STOREFRONT, prefix=True),
     Route(ANY_METHOD, _store("/documents"), "orders", STOREFRONT, prefix=True),
 )

@@ -1,7 +1,10 @@
-"""Server-side staff sessions in Redis behind an opaque cookie, with idle and absolute expiry.
+"""Server-side sessions in Redis behind opaque cookies: staff sessions and storefront sessions.
 
-The key's TTL is the idle timeout, refreshed by the same GETEX that reads it (one round trip per
-request); the absolute limit is checked against `createdAt`. Signing in always issues a new token.
+A token is `{ref}.{random}`, where `ref` names the session's principal in the principal directory
+(a membership for staff, a customer or contact on a storefront). One pipelined round trip reads the
+session (GETEX, restarting its idle timer) together with the principal's current entry, so a role
+change or a removal applies on the holder's next request. The absolute limit is checked against
+`createdAt`. Signing in always issues a new token.
 """
 
 import json
@@ -9,44 +12,92 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 
-from kit.context import Principal
 from kit.db import utcnow
 
 STAFF_COOKIE = "distribu_session"
-# Storefront sessions (issue 3) use their own cookie, scoped to `Path=/store/{slug}`.
+# Scoped to `Path=/store/{slug}`: a browser holds one per storefront, sent only under it.
 STOREFRONT_COOKIE = "distribu_store_session"
+
+SessionKind = Literal["staff", "storefront"]
 
 
 @dataclass(frozen=True)
-class StaffSession:
+class PrincipalEntry:
+    """Who a session's principal is right now, as identity publishes it."""
+
+    ref: uuid.UUID
+    type: str
+    id: uuid.UUID
+    company_id: uuid.UUID
+    role: str
+    customer_id: uuid.UUID | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PrincipalEntry":
+        customer_id = data.get("customerId")
+        return cls(
+            ref=uuid.UUID(str(data["ref"])),
+            type=str(data["type"]),
+            id=uuid.UUID(str(data["id"])),
+            company_id=uuid.UUID(str(data["companyId"])),
+            role=str(data["role"]),
+            customer_id=uuid.UUID(str(customer_id)) if customer_id else None,
+        )
+
+
+@dataclass(frozen=True)
+class StoredSession:
     token: str
-    principal: Principal
+    kind: SessionKind
+    ref: uuid.UUID
+    principal_type: str
+    principal_id: uuid.UUID
     company_id: uuid.UUID
     created_at: datetime
 
     def to_json(self) -> str:
         return json.dumps(
             {
-                "principal": {"type": self.principal.type, "id": str(self.principal.id), "role": self.principal.role},
+                "kind": self.kind,
+                "ref": str(self.ref),
+                "principal": {"type": self.principal_type, "id": str(self.principal_id)},
                 "companyId": str(self.company_id),
                 "createdAt": self.created_at.isoformat(),
             }
         )
 
     @classmethod
-    def from_json(cls, token: str, raw: str | bytes) -> "StaffSession":
+    def from_json(cls, token: str, raw: str | bytes) -> "StoredSession":
         data: dict[str, Any] = json.loads(raw)
-        principal = data["principal"]
         return cls(
             token=token,
-            principal=Principal(type=principal["type"], id=uuid.UUID(principal["id"]), role=principal.get("role")),
+            kind=data["kind"],
+            ref=uuid.UUID(data["ref"]),
+            principal_type=str(data["principal"]["type"]),
+            principal_id=uuid.UUID(data["principal"]["id"]),
             company_id=uuid.UUID(data["companyId"]),
             created_at=datetime.fromisoformat(data["createdAt"]),
         )
+
+    def matches(self, entry: PrincipalEntry) -> bool:
+        """Whether the directory entry is still the principal this session was opened for."""
+        return (
+            entry.ref == self.ref
+            and entry.id == self.principal_id
+            and entry.type == self.principal_type
+            and entry.company_id == self.company_id
+        )
+
+
+@dataclass(frozen=True)
+class LoadedSession:
+    session: StoredSession
+    # None when the directory has no entry (expired, or the principal was removed): ask identity.
+    entry: PrincipalEntry | None
 
 
 class SessionStore:
@@ -59,45 +110,82 @@ class SessionStore:
     def key(self, token: str) -> str:
         return f"{self.namespace}:session:{token}"
 
+    def principal_key(self, ref: uuid.UUID) -> str:
+        return f"{self.namespace}:principal:{ref}"
+
     async def create(
-        self, *, user_id: uuid.UUID, company_id: uuid.UUID, role: str, replacing: str | None = None
-    ) -> StaffSession:
+        self,
+        *,
+        kind: SessionKind,
+        ref: uuid.UUID,
+        principal_type: str,
+        principal_id: uuid.UUID,
+        company_id: uuid.UUID,
+        replacing: str | None = None,
+    ) -> StoredSession:
         """A new session; the token it replaces (the caller's previous one), if any, stops working."""
-        session = StaffSession(
-            token=secrets.token_urlsafe(32),
-            principal=Principal(type="user", id=user_id, role=role),
+        session = StoredSession(
+            token=f"{ref.hex}.{secrets.token_urlsafe(32)}",
+            kind=kind,
+            ref=ref,
+            principal_type=principal_type,
+            principal_id=principal_id,
             company_id=company_id,
             created_at=utcnow(),
         )
         async with self.redis.pipeline(transaction=True) as pipe:
-            if replacing:
+            if replacing and _plausible_token(replacing):
                 pipe.delete(self.key(replacing))
             pipe.set(self.key(session.token), session.to_json(), ex=self.idle)
             await pipe.execute()
         return session
 
-    async def load(self, token: str) -> StaffSession | None:
-        """The live session for `token`, its idle timer restarted; None if unknown or expired."""
-        if not _plausible_token(token):
+    async def load(self, token: str, kind: SessionKind) -> LoadedSession | None:
+        """The live session for `token` with its principal's entry; None if unknown, expired or not `kind`."""
+        ref = _ref_of(token)
+        if ref is None:
             return None
-        raw = await self.redis.getex(self.key(token), ex=self.idle)
-        if raw is None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.getex(self.key(token), ex=self.idle)
+            pipe.get(self.principal_key(ref))
+            raw_session, raw_entry = await pipe.execute()
+        if raw_session is None:
             return None
         try:
-            session = StaffSession.from_json(token, raw)
+            session = StoredSession.from_json(token, raw_session)
         except (ValueError, KeyError, TypeError):
             await self.delete(token)
+            return None
+        if session.kind != kind or session.ref != ref:
             return None
         if utcnow() - session.created_at >= self.absolute:
             await self.delete(token)
             return None
-        return session
+        entry = None
+        if raw_entry is not None:
+            try:
+                entry = PrincipalEntry.from_json(json.loads(raw_entry))
+            except (ValueError, KeyError, TypeError):
+                entry = None
+        return LoadedSession(session, entry)
 
     async def delete(self, token: str) -> None:
-        if _plausible_token(token):
+        if _ref_of(token) is not None:
             await self.redis.delete(self.key(token))
 
 
+def _ref_of(token: str) -> uuid.UUID | None:
+    """The principal reference a token starts with; None for anything that could not be ours."""
+    ref, dot, secret = token.partition(".")
+    if not dot or len(ref) != 32 or not 40 <= len(secret) <= 64:
+        return None
+    if not all(ch.isalnum() or ch in "-_" for ch in secret):
+        return None
+    try:
+        return uuid.UUID(hex=ref)
+    except ValueError:
+        return None
+
+
 def _plausible_token(token: str) -> bool:
-    # token_urlsafe(32) is 43 characters; refuse anything that could not be ours before touching Redis.
-    return 20 <= len(token) <= 64 and all(ch.isalnum() or ch in "-_" for ch in token)
+    return _ref_of(token) is not None

@@ -1,6 +1,5 @@
 """Rendering pages: templates, the forms' CSRF token, flash messages and HTML error pages."""
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -8,14 +7,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from kit.errors import Forbidden, ProblemError, problem_response
+from gateway import csrf
+from kit.errors import ProblemError, problem_response
 
 WEB_DIRECTORY = Path(__file__).parent
 STATIC_DIRECTORY = WEB_DIRECTORY / "static"
 templates = Jinja2Templates(directory=str(WEB_DIRECTORY / "templates"))
 
-CSRF_COOKIE = "distribu_csrf"
-CSRF_FIELD = "csrf_token"
 FLASH_COOKIE = "distribu_flash"
 
 # Flash cookies carry a code, never text: nothing a cookie holds is ever shown as is.
@@ -24,7 +22,31 @@ FLASH_MESSAGES = {
     "signed-in": ("success", "Welcome back."),
     "signed-out": ("info", "You have signed out."),
     "settings-saved": ("success", "Settings saved."),
+    "customer-created": ("success", "Customer added. They set a password at your storefront's setup-password page."),
+    "customer-saved": ("success", "Customer saved."),
+    "customer-deleted": ("success", "Customer deleted, with its contacts and addresses."),
+    "contact-added": ("success", "Contact added. Send them the setup-password link so they can sign in."),
+    "contact-role-changed": ("success", "Role changed. It applies on the contact's next request."),
+    "contact-removed": ("success", "Contact removed. They can no longer sign in."),
+    "address-added": ("success", "Address added."),
+    "address-saved": ("success", "Address saved."),
+    "address-default": ("success", "Default address changed."),
+    "address-deleted": ("success", "Address deleted."),
+    "member-role-changed": ("success", "Role changed. It applies on their next request."),
+    "member-removed": ("success", "Removed from the team."),
+    "ownership-transferred": ("success", "Ownership transferred. You are now an admin."),
+    "invite-revoked": ("success", "Invite revoked. Its link no longer works."),
+    "invite-accepted": ("success", "Welcome aboard! You have joined the team."),
+    "api-key-revoked": ("success", "API key revoked. Calls made with it are refused from now on."),
     "session-expired": ("info", "Your session has ended; sign in again to continue."),
+    "store-password-set": ("success", "Your password is set. Sign in to continue."),
+    "store-address-added": ("success", "Address added."),
+    "store-address-saved": ("success", "Address saved."),
+    "store-address-default": ("success", "Default address changed."),
+    "store-address-deleted": ("success", "Address deleted."),
+    "store-contact-added": ("success", "Contact added. Tell them to set their password on the setup-password page."),
+    "store-contact-role": ("success", "Role changed. It applies on the contact's next request."),
+    "store-contact-removed": ("success", "Contact removed. They can no longer sign in."),
 }
 
 
@@ -32,24 +54,12 @@ def _secure(request: Request) -> bool:
     return bool(request.app.state.settings.cookie_secure)
 
 
-def csrf_token(request: Request) -> str:
-    """The double-submit token: the browser's cookie if it has a sane one, else a new one."""
-    token = request.cookies.get(CSRF_COOKIE)
-    if token and 20 <= len(token) <= 64:
-        return token
-    token = getattr(request.state, "new_csrf_token", None) or secrets.token_urlsafe(32)
-    request.state.new_csrf_token = token
-    return token
-
-
 async def verified_form(request: Request) -> dict[str, str]:
     """The posted form, once its CSRF token matches the cookie; 403 otherwise."""
     form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not isinstance(sent, str) or not cookie or not secrets.compare_digest(sent.encode(), cookie.encode()):
-        raise Forbidden("This form has expired or did not come from Distribu. Reload the page and try again.")
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    csrf.require_form_field(request, fields)
+    return fields
 
 
 def flash(response: Response, code: str) -> None:
@@ -59,7 +69,7 @@ def flash(response: Response, code: str) -> None:
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    values: dict[str, Any] = {"csrf_token": csrf_token(request), "flash": None, **(context or {})}
+    values: dict[str, Any] = {"csrf_token": csrf.token_for(request), "flash": None, **(context or {})}
     code = request.cookies.get(FLASH_COOKIE)
     if code in FLASH_MESSAGES:
         kind, text = FLASH_MESSAGES[code]
@@ -67,9 +77,7 @@ def render(
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     if code is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")
-    new_token = getattr(request.state, "new_csrf_token", None)
-    if new_token:
-        response.set_cookie(CSRF_COOKIE, new_token, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    csrf.set_cookie(request, response, secure=_secure(request))
     return response
 
 

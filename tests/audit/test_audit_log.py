@@ -275,7 +275,7 @@ async def test_owners_admins_and_audit_keys_may_read(audit: AuditService, princi
     "principal",
     [
         staff(uuid.uuid4(), "MEMBER"),
-        Principal(type="api_key", id=uuid.uuid4(), scopes=["catalog:read", "audit:write"]),
+        Principal(type="api_key", id=uuid.uuid4(), scopes=["catalog:read", "orders:write"]),
         Principal(type="customer", id=uuid.uuid4(), role="ADMIN", customer_id=uuid.uuid4()),
         Principal(type="contact", id=uuid.uuid4(), role="ADMIN", customer_id=uuid.uuid4()),
     ],

@@ -12,43 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.api import PROBLEM_JSON, audit_entries, sign_up, unique
 from tests.support.events import wait_until
 from tests.support.systems import RunningSystem
-
-PROBLEM_JSON = "application/problem+json"
 
 
 @pytest.fixture(params=["full", "embedded"])
 def system(request: pytest.FixtureRequest) -> RunningSystem:
     running: RunningSystem = request.getfixturevalue(f"{request.param}_system")
     return running
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-async def sign_up(client: httpx.AsyncClient, company_name: str | None = None) -> dict[str, Any]:
-    tag = uuid.uuid4().hex[:8]
-    response = await client.post(
-        "/api/v1/signup",
-        json={
-            "companyName": company_name or f"Acme Distributors {tag}",
-            "name": "Ada Owner",
-            "email": f"owner-{tag}@example.com",
-            "password": "correct horse battery",
-        },
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def audit_entries(client: httpx.AsyncClient, **filters: str) -> list[dict[str, Any]]:
-    response = await client.get("/api/v1/audit-logs", params=filters)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 async def test_signup_crosses_the_bus_into_the_audit_log(system: RunningSystem):

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.app import create_app
+from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
 from gateway.settings import SERVICES, GatewaySettings
 from kit.context import CONTEXT_HEADER, ContextSigner, RequestContext
 from kit.settings import PlatformSettings
@@ -55,6 +56,8 @@ class FakeService:
     storefronts: dict[str, dict[str, str]] = field(default_factory=dict)
     companies: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit_entries: list[dict[str, Any]] = field(default_factory=list)
+    # Identity's answers to the gateway's API key lookups: secret hash → key.
+    api_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def context_of(self, received: Received) -> RequestContext:
         assert received.context_token, "no internal context was forwarded"
@@ -84,6 +87,11 @@ class FakeService:
         path, method = received.path, received.method
         if path == "/openapi.json":
             return JSONResponse(self.openapi) if self.openapi is not None else _problem(503, "starting")
+        if path.startswith("/internal/api-keys/"):
+            key = self.api_keys.get(path.rsplit("/", 1)[-1])
+            return JSONResponse(key) if key is not None else _problem(404, "API key not found.")
+        if path.startswith("/internal/principals/"):
+            return self.principal(path.rsplit("/", 1)[-1])
         if path.startswith("/internal/storefronts/"):
             entry = self.storefronts.get(path.rsplit("/", 1)[-1])
             if entry is None:
@@ -149,10 +157,32 @@ class FakeService:
             "slug": "acme-" + secrets.token_hex(3),
             "user": {"id": str(uuid.uuid4()), "email": body["email"], "name": body.get("name") or "Ada"},
             "role": body.get("role", "OWNER"),
+            "membershipId": str(uuid.uuid4()),
         }
         self.companies[company_id] = company
         status = 201 if received.path.endswith("signup") else 200
-        return JSONResponse({"user": company["user"], "company": _summary(company), "role": company["role"]}, status)
+        answer = {
+            "user": company["user"],
+            "company": _summary(company),
+            "role": company["role"],
+            "membershipId": company["membershipId"],
+        }
+        return JSONResponse(answer, status)
+
+    def principal(self, ref: str) -> Response:
+        """The stand-in's principal directory: each company's one member, with their role as it is now."""
+        for company in self.companies.values():
+            if company["membershipId"] == ref:
+                entry = {
+                    "ref": ref,
+                    "type": "user",
+                    "id": company["user"]["id"],
+                    "companyId": company["id"],
+                    "role": company["role"],
+                    "customerId": None,
+                }
+                return JSONResponse(entry)
+        return _problem(404, "Principal not found.")
 
 
 def _summary(company: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +236,8 @@ class GatewayHarness:
             },
         )
         assert response.status_code == 201, response.text
+        # What a browser script does: send the CSRF cookie's value back with each change.
+        client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
         body: dict[str, Any] = response.json()
         return body
 

@@ -36,7 +36,7 @@ async def test_strips_cookies_authorization_hop_by_hop_and_client_sent_context(g
     await gateway.client.get(
         "/api/v1/products",
         headers={
-            "Authorization": "Bearer sk_live_x",
+            "Authorization": "Basic dXNlcjpwYXNz",
             CONTEXT_HEADER: forged,
             "Proxy-Authorization": "Basic eA==",
             "TE": "trailers",

@@ -1,5 +1,6 @@
 """Liveness and readiness of the gateway."""
 
+import uuid
 from contextlib import AsyncExitStack
 
 from gateway.app import create_app
@@ -45,7 +46,7 @@ async def test_redis_outage_is_a_503_problem_not_a_crash(platform: PlatformSetti
     app = create_app(GatewaySettings(), unreachable)
     async with AsyncExitStack() as stack:
         client = await start_app(stack, app)
-        client.cookies.set(STAFF_COOKIE, "a" * 43)
+        client.cookies.set(STAFF_COOKIE, f"{uuid.uuid4().hex}.{'a' * 43}")
 
         response = await client.get("/api/v1/me")
         ready = await client.get("/readyz")

@@ -4,8 +4,8 @@ import re
 
 import httpx
 
+from gateway.csrf import CSRF_COOKIE
 from gateway.sessions import STAFF_COOKIE
-from gateway.web.rendering import CSRF_COOKIE
 from tests.gateway.conftest import GatewayHarness, unique_email
 
 

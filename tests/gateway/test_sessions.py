@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 from datetime import timedelta
 
 from gateway.sessions import STAFF_COOKIE
@@ -28,7 +29,11 @@ async def test_signup_opens_a_session_in_redis_behind_an_http_only_cookie(gatewa
     assert "Secure" not in cookie
     token = response.cookies[STAFF_COOKIE]
     stored = json.loads(str(await gateway.redis.get(_session_key(gateway, token))))
-    assert stored["principal"] == {"type": "user", "id": body["user"]["id"], "role": "OWNER"}
+    assert stored["kind"] == "staff"
+    assert stored["principal"] == {"type": "user", "id": body["user"]["id"]}
+    # The role is not frozen into the session: it is read from the principal directory on each request.
+    assert stored["ref"] == body["membershipId"]
+    assert token.startswith(uuid.UUID(body["membershipId"]).hex + ".")
     assert stored["companyId"] == body["company"]["id"]
     assert 3590 <= await gateway.redis.ttl(_session_key(gateway, token)) <= 3600
 

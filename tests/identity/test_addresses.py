@@ -232,6 +232,8 @@ async def test_bad_address_edits_are_refused_and_nothing_changes(
         ({"country": "USA"}, "country"),
         ({"country": "U"}, "country"),
         ({"country": "1A"}, "country"),
+        # Two letters, but no such country.
+        ({"country": "ZZ"}, "country"),
         ({"country": ""}, "country"),
         ({"country": "ü1"}, "country"),
         ({"line1": ""}, "line1"),

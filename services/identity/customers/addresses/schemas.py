@@ -1,11 +1,11 @@
 """Request and response bodies of the address endpoints (dashboard and storefront alike)."""
 
-import importlib
 import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+import pycountry
 from pydantic import AfterValidator, StringConstraints, field_validator
 
 from kit.schemas import CamelModel
@@ -16,20 +16,11 @@ COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
 COUNTRY_RULE = "Use the two-letter ISO 3166-1 country code, e.g. US, DE or GB."
 
 
-def _iso_countries() -> frozenset[str] | None:
-    """Every ISO 3166-1 alpha-2 code when pycountry is installed; otherwise None and the pattern alone decides."""
-    try:
-        pycountry: Any = importlib.import_module("pycountry")
-    except ImportError:
-        return None
-    return frozenset(country.alpha_2 for country in pycountry.countries)
-
-
-ISO_COUNTRIES = _iso_countries()
+ISO_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
 
 
 def country_code(value: str) -> str:
-    if not COUNTRY_PATTERN.fullmatch(value) or (ISO_COUNTRIES is not None and value not in ISO_COUNTRIES):
+    if not COUNTRY_PATTERN.fullmatch(value) or value not in ISO_COUNTRIES:
         raise ValueError(COUNTRY_RULE)
     return value
 

@@ -1,0 +1,103 @@
+"""Integrators' API keys: `Authorization: Bearer <key>` → the key's company and scopes.
+
+Identity keeps `{namespace}:apikey:{sha256}` for every active key (and removes it on revoke); the
+gateway reads it, falls back to identity on a miss, and remembers an unknown key briefly so a
+revoked key hammering the API does not reach identity on every call. Each accepted call records
+the key's last use at `{namespace}:apikey-used:{sha256}`, which identity shows in the key list.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from gateway.upstreams import Upstreams
+from kit.db import utcnow
+from kit.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "dk_"
+# How long "no such key" is remembered. It never hides a new key: a new key has a hash no one has asked for.
+UNKNOWN_TTL_SECONDS = 300
+_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: uuid.UUID
+    company_id: uuid.UUID
+    scopes: list[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ApiKey":
+        return cls(
+            id=uuid.UUID(str(data["id"])),
+            company_id=uuid.UUID(str(data["companyId"])),
+            scopes=[str(scope) for scope in data["scopes"]],
+        )
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The API key in an `Authorization: Bearer` header, if the header carries one."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip() or None
+
+
+def secret_hash(secret: str) -> str:
+    # Keys are 256-bit random secrets: a plain SHA-256 is as strong as a slow hash here, and fast.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeyDirectory:
+    def __init__(self, redis: Redis, namespace: str, upstreams: Upstreams) -> None:
+        self.redis = redis
+        self.namespace = namespace
+        self.upstreams = upstreams
+
+    def key(self, digest: str) -> str:
+        return f"{self.namespace}:apikey:{digest}"
+
+    def used_key(self, digest: str) -> str:
+        return f"{self.namespace}:apikey-used:{digest}"
+
+    async def authenticate(self, secret: str, request_id: str) -> ApiKey | None:
+        """The active key behind `secret`, its use recorded; None for an unknown or revoked key."""
+        if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
+            return None
+        digest = secret_hash(secret)
+        raw = await self.redis.get(self.key(digest))
+        if raw == _UNKNOWN:
+            return None
+        key = self._parse(raw) if raw is not None else await self._ask_identity(digest, request_id)
+        if key is None:
+            return None
+        await self.redis.set(self.used_key(digest), utcnow().isoformat())
+        return key
+
+    def _parse(self, raw: str | bytes) -> ApiKey | None:
+        try:
+            return ApiKey.from_json(json.loads(raw))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("unreadable API key directory entry")
+            return None
+
+    async def _ask_identity(self, digest: str, request_id: str) -> ApiKey | None:
+        response = await self.upstreams.call_internal("identity", "GET", f"/internal/api-keys/{digest}", request_id)
+        if response.status_code == 404:
+            await self.redis.set(self.key(digest), _UNKNOWN, ex=UNKNOWN_TTL_SECONDS)
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable("API keys cannot be checked right now; try again shortly.")
+        try:
+            return ApiKey.from_json(response.json())
+        except (ValueError, KeyError, TypeError) as error:
+            raise ServiceUnavailable("The API key directory answered unexpectedly.") from error
