@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from kit.bus import Bus
+from kit.consumer import EventConsumer
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.identity.accounts.endpoints import internal_router as principals_router
@@ -16,6 +17,7 @@ from services.identity.accounts.principals import PrincipalDirectory
 from services.identity.api_keys.directory import ApiKeyDirectory
 from services.identity.api_keys.endpoints import internal_router as api_keys_internal_router
 from services.identity.api_keys.endpoints import router as api_keys_router
+from services.identity.billing import usage
 from services.identity.billing.endpoints import router as billing_router
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.endpoints import internal_router as storefronts_router
@@ -29,6 +31,9 @@ from services.identity.models import Base
 from services.identity.settings import IdentitySettings
 from services.identity.storefront.endpoints import router as storefront_accounts_router
 from services.identity.team.endpoints import router as team_router
+
+consumer = EventConsumer("identity")
+usage.register(consumer)
 
 SPEC = ServiceSpec(
     name="identity",
@@ -51,6 +56,7 @@ SPEC = ServiceSpec(
         principals_router,
         api_keys_internal_router,
     ],
+    consumer=consumer,
 )
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 
-from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata, utcnow
+from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata
 
 
 class Base(DeclarativeBase):
@@ -68,6 +69,10 @@ class Company(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     # The storefront address, /store/{slug}; always lower-case letters, digits and hyphens.
     slug: Mapped[str] = mapped_column(String(50), unique=True)
+    # ISO 4217: the currency of every price in the company's catalog.
+    currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
+    # Whether visitors who have not signed in see prices on the storefront.
+    show_prices_to_guests: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -105,10 +110,10 @@ class Subscription(IdMixin, TimestampMixin, TenantMixin, Base):
 
 
 class UsageCounter(IdMixin, TenantMixin, Base):
-    """A company's usage of a limit that another service counts (products, orders this month).
+    """A company's usage of a limit that another service counts (active products; orders this month).
 
-    A read model: events from catalog and orders will keep it current. Until those events exist
-    no rows are written and usage reads as zero.
+    A read model fed by that service's events: each carries the count after its change, and the
+    newest event wins, so redelivered or late events never move it backwards.
     """
 
     __tablename__ = "usage_counters"
@@ -117,7 +122,8 @@ class UsageCounter(IdMixin, TenantMixin, Base):
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(50))
     value: Mapped[int] = mapped_column(BigInteger, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # occurredAt of the event the value comes from.
+    updated_at: Mapped[datetime]
 
 
 class Invite(IdMixin, TimestampMixin, TenantMixin, Base):

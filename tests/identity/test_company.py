@@ -45,7 +45,8 @@ async def test_company_shows_name_slug_and_creation_time(identity: Identity) -> 
 
     company = await company_row(identity, account)
 
-    assert set(company) == {"id", "name", "slug", "createdAt"}
+    assert set(company) == {"id", "name", "slug", "currency", "showPricesToGuests", "createdAt"}
+    assert (company["currency"], company["showPricesToGuests"]) == ("USD", False)
     assert company["id"] == account["company"]["id"]
     assert (company["name"], company["slug"]) == ("Acme Distributors", "acme-distributors")
 
@@ -137,9 +138,42 @@ async def test_a_slug_change_raises_company_updated(identity: Identity) -> None:
         "name": "Acme",
         "slug": "acme",
         "previousSlug": "acme-distributors",
+        "currency": "USD",
+        "showPricesToGuests": False,
         "changes": ["name", "slug"],
     }
     assert str(updated.actor.id) == account["user"]["id"]
+
+
+async def test_storefront_settings_change_currency_and_guest_prices(identity: Identity) -> None:
+    account = await identity.signup()
+
+    response = await identity.client.patch(
+        "/api/v1/company", json={"currency": "eur", "showPricesToGuests": True}, headers=identity.owner_of(account)
+    )
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["currency"], response.json()["showPricesToGuests"]) == ("EUR", True)
+    updated = (await identity.events())[-1]
+    assert updated.type == "CompanyUpdated"
+    assert updated.data["changes"] == ["currency", "showPricesToGuests"]
+    assert (updated.data["currency"], updated.data["showPricesToGuests"]) == ("EUR", True)
+
+
+@pytest.mark.parametrize("currency", ["XYZ", "EURO", "12$", ""])
+async def test_an_unknown_currency_is_refused_and_nothing_changes(identity: Identity, currency: str) -> None:
+    account = await identity.signup()
+    before = len(await identity.events())
+
+    response = await identity.client.patch(
+        "/api/v1/company", json={"currency": currency, "name": "Renamed"}, headers=identity.owner_of(account)
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "currency"
+    assert len(await identity.events()) == before
+    assert (await company_row(identity, account))["name"] == account["company"]["name"]
 
 
 async def test_an_unchanged_patch_raises_no_event(identity: Identity) -> None:

@@ -64,7 +64,13 @@ async def test_signup_writes_its_events_to_the_outbox_as_the_new_user(identity: 
 
     company, user, membership, trial = envelopes
     assert company.entity.model_dump() == {"type": "Company", "id": company_id}
-    assert company.data == {"id": company_id, "name": "Evented Co", "slug": "evented-co"}
+    assert company.data == {
+        "id": company_id,
+        "name": "Evented Co",
+        "slug": "evented-co",
+        "currency": "USD",
+        "showPricesToGuests": False,
+    }
     assert user.entity.model_dump() == {"type": "User", "id": user_id}
     assert user.data == {"id": user_id, "email": body["email"], "name": body["name"]}
     assert "passwordHash" not in user.data

@@ -4,10 +4,10 @@ from fastapi import APIRouter
 
 from kit.context import Context
 from kit.db import Session
-from kit.errors import Forbidden, Unauthorized, problem_responses
+from kit.errors import Conflict, Forbidden, InvalidInput, Unauthorized, problem_responses
 from kit.pagination import Page
 from services.identity.billing import service
-from services.identity.billing.schemas import PlanRead, SubscriptionRead
+from services.identity.billing.schemas import PlanRead, SubscriptionChange, SubscriptionRead
 
 router = APIRouter(prefix="/api/v1", tags=["plans & billing"])
 
@@ -21,4 +21,11 @@ async def list_plans(session: Session) -> Page[PlanRead]:
 @router.get("/subscription", responses=problem_responses(Unauthorized, Forbidden))
 async def get_subscription(session: Session, context: Context) -> SubscriptionRead:
     """The company's plan, trial, limits and current usage."""
+    return await service.subscription_overview(session, context)
+
+
+@router.post("/subscription", responses=problem_responses(InvalidInput, Unauthorized, Forbidden, Conflict))
+async def change_subscription(session: Session, context: Context, body: SubscriptionChange) -> SubscriptionRead:
+    """Choose a plan (owner only). It applies at once; a plan smaller than what the company uses is refused."""
+    await service.change_plan(session, body, context=context)
     return await service.subscription_overview(session, context)

@@ -24,3 +24,16 @@ class TrialStarted(Event):
     status: str
     trial_ends_at: datetime | None
     limits: PlanLimits
+
+
+class SubscriptionChanged(Event):
+    """A plan change; catalog and orders copy the new limits, as from TrialStarted."""
+
+    event_type: ClassVar[str] = "SubscriptionChanged"
+
+    id: uuid.UUID
+    plan_code: str
+    previous_plan_code: str
+    status: str
+    trial_ends_at: datetime | None
+    limits: PlanLimits

@@ -1,12 +1,18 @@
 """Queries on plans (global), subscriptions and usage counters (per company)."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import new_id
 from kit.repository import TenantRepository
 from services.identity.models import Plan, Subscription, UsageCounter
+
+# The as-of time of a counter no event has fed yet: any event is newer.
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class PlanRepository:
@@ -29,9 +35,25 @@ class SubscriptionRepository(TenantRepository[Subscription]):
         subscription: Subscription | None = await self.session.scalar(self.statement())
         return subscription
 
+    async def locked(self) -> Subscription:
+        """The company's subscription, locked until commit (every company has one from signup)."""
+        return (await self.session.scalars(self.statement().with_for_update())).one()
+
 
 class UsageRepository(TenantRepository[UsageCounter]):
     model = UsageCounter
+
+    async def lock_metric(self, metric: str) -> UsageCounter:
+        """The company's counter of `metric`, locked until commit; a new one starts at zero, as of never."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.session.execute(
+            insert(UsageCounter)
+            .values(id=new_id(), company_id=self.company_id, metric=metric, value=0, updated_at=NEVER)
+            .on_conflict_do_nothing(index_elements=["company_id", "metric"])
+        )
+        statement = self.statement().where(UsageCounter.metric == metric).with_for_update()
+        return (await self.session.scalars(statement)).one()
 
     async def values(self, *metrics: str) -> dict[str, int]:
         rows = await self.session.scalars(self.statement().where(UsageCounter.metric.in_(metrics)))

@@ -42,3 +42,9 @@ class SubscriptionRead(CamelModel):
     trial_days_left: int | None
     limits: PlanLimits
     usage: Usage
+
+
+class SubscriptionChange(CamelModel):
+    """Choose a plan. Payment is not taken yet: the plan applies at once and the subscription is ACTIVE."""
+
+    plan_code: str

@@ -7,25 +7,35 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.consumer import superseded
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
+from kit.errors import Conflict, InvalidInput
 from kit.events import Actor
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import staff_access
 from services.identity.accounts.repository import MembershipRepository
-from services.identity.billing.events import TrialStarted, subscription_entity
+from services.identity.billing.events import SubscriptionChanged, TrialStarted, subscription_entity
 from services.identity.billing.repository import PlanRepository, SubscriptionRepository, UsageRepository
-from services.identity.billing.schemas import PlanLimits, PlanRead, SubscriptionRead, SubscriptionState, Usage
+from services.identity.billing.schemas import (
+    PlanLimits,
+    PlanRead,
+    SubscriptionChange,
+    SubscriptionRead,
+    SubscriptionState,
+    Usage,
+)
+from services.identity.companies.repository import CompanyRepository
 from services.identity.customers.repository import CustomerRepository
-from services.identity.models import Plan, Subscription, SubscriptionStatus
+from services.identity.models import Plan, StaffRole, Subscription, SubscriptionStatus
 from services.identity.team.repository import InviteRepository
 
 TRIAL_PLAN_CODE = "starter"
 DAY = timedelta(days=1)
 
-# Usage counters other services will feed through events (catalog: active products; orders: orders
-# per calendar month, UTC). Until those events exist nothing writes them and they read as zero.
+# Usage counters other services feed through events (catalog: active products; orders: orders per
+# calendar month, UTC, once orders exist).
 PRODUCTS_METRIC = "products"
 
 
@@ -53,15 +63,25 @@ def plan_read(plan: Plan) -> PlanRead:
     )
 
 
+async def _usage(session: AsyncSession, company_id: uuid.UUID, now: datetime) -> Usage:
+    counters = await UsageRepository(session, company_id).values(PRODUCTS_METRIC, orders_metric(now))
+    return Usage(
+        # Staff plus pending invites: an invite holds its seat until accepted, revoked or expired.
+        team_members=await MembershipRepository(session, company_id).count()
+        + await InviteRepository(session, company_id).count_pending(now),
+        customers=await CustomerRepository(session, company_id).count(),
+        products=counters.get(PRODUCTS_METRIC, 0),
+        orders_this_month=counters.get(orders_metric(now), 0),
+    )
+
+
 async def lock_plan(session: AsyncSession, company_id: uuid.UUID) -> Plan:
     """The company's current plan, its subscription row locked until commit.
 
     Checks of a limit (count, compare, insert) take this first, so two requests of one company
     cannot both slip under the limit at once.
     """
-    subscription = (
-        await session.scalars(SubscriptionRepository(session, company_id).statement().with_for_update())
-    ).one()
+    subscription = await SubscriptionRepository(session, company_id).locked()
     return found(await PlanRepository(session).get(subscription.plan_code), "Plan")
 
 
@@ -136,15 +156,7 @@ async def subscription_overview(session: AsyncSession, context: RequestContext) 
     subscription = found(await SubscriptionRepository(session, company_id).current(), "Subscription")
     plan = found(await PlanRepository(session).get(subscription.plan_code), "Plan")
     now = utcnow()
-    counters = await UsageRepository(session, company_id).values(PRODUCTS_METRIC, orders_metric(now))
-    usage = Usage(
-        # Staff plus pending invites: an invite holds its seat until accepted, revoked or expired.
-        team_members=await MembershipRepository(session, company_id).count()
-        + await InviteRepository(session, company_id).count_pending(now),
-        customers=await CustomerRepository(session, company_id).count(),
-        products=counters.get(PRODUCTS_METRIC, 0),
-        orders_this_month=counters.get(orders_metric(now), 0),
-    )
+    usage = await _usage(session, company_id, now)
     return SubscriptionRead(
         plan_code=plan.code,
         plan_name=plan.name,
@@ -153,4 +165,64 @@ async def subscription_overview(session: AsyncSession, context: RequestContext) 
         trial_days_left=trial_days_left(subscription, now),
         limits=plan_limits(plan),
         usage=usage,
+    )
+
+
+async def record_usage(
+    session: AsyncSession, company_id: uuid.UUID, metric: str, value: int, occurred_at: datetime
+) -> None:
+    """Take another service's count as of its event; an older event arriving late changes nothing.
+
+    A company identity does not have (deleted since) has no usage to keep.
+    """
+    if await CompanyRepository(session).get(company_id) is None:
+        return
+    counter = await UsageRepository(session, company_id).lock_metric(metric)
+    if superseded(counter.updated_at, occurred_at):
+        return
+    counter.value = value
+    counter.updated_at = occurred_at
+
+
+async def change_plan(session: AsyncSession, change: SubscriptionChange, *, context: RequestContext) -> None:
+    """Move the company to another plan (owner only), unless it already uses more than that plan allows."""
+    access = await staff_access(session, context)
+    access.require_role(StaffRole.OWNER, action="choose the plan")
+    company_id = access.membership.company_id
+    plan = await PlanRepository(session).get(change.plan_code)
+    if plan is None:
+        message = f"There is no plan {change.plan_code!r}; GET /api/v1/plans lists them."
+        raise InvalidInput(message, errors=[{"field": "planCode", "message": message}])
+    subscription = await SubscriptionRepository(session, company_id).locked()
+    usage = await _usage(session, company_id, utcnow())
+    limits = plan_limits(plan)
+    over = [
+        f"{name} ({used} in use, {plan.name} allows {limit})"
+        for name, used, limit in (
+            ("maxTeamMembers", usage.team_members, limits.max_team_members),
+            ("maxCustomers", usage.customers, limits.max_customers),
+            ("maxProducts", usage.products, limits.max_products),
+        )
+        if limit is not None and used > limit
+    ]
+    if over:
+        raise Conflict(f"Your company uses more than the {plan.name} plan allows: {'; '.join(over)}.")
+    previous_plan = subscription.plan_code
+    subscription.plan_code = plan.code
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.trial_ends_at = None
+    await session.flush()
+    await emit(
+        session,
+        SubscriptionChanged(
+            id=subscription.id,
+            plan_code=plan.code,
+            previous_plan_code=previous_plan,
+            status=subscription.status.value,
+            trial_ends_at=None,
+            limits=limits,
+        ),
+        company_id=company_id,
+        entity=subscription_entity(subscription.id),
+        context=context,
     )

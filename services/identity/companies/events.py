@@ -18,6 +18,8 @@ class CompanyCreated(Event):
     id: uuid.UUID
     name: str
     slug: str
+    currency: str
+    show_prices_to_guests: bool
 
 
 class CompanyUpdated(Event):
@@ -27,5 +29,7 @@ class CompanyUpdated(Event):
     name: str
     slug: str
     previous_slug: str
-    # Names of the fields that changed: "name", "slug".
+    currency: str
+    show_prices_to_guests: bool
+    # Names of the fields that changed: "name", "slug", "currency", "showPricesToGuests".
     changes: list[str]

@@ -4,7 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+import pycountry
+from pydantic import AfterValidator, StringConstraints
 
 from kit.schemas import CamelModel
 
@@ -17,7 +18,23 @@ class CompanySummary(CamelModel):
     slug: str
 
 
+def currency_code(value: str) -> str:
+    if pycountry.currencies.get(alpha_3=value) is None:
+        raise ValueError(CURRENCY_RULE)
+    return value
+
+
+CURRENCY_RULE = "Use a three-letter ISO 4217 currency code, e.g. USD, EUR or GBP."
+Currency = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=3),
+    AfterValidator(currency_code),
+]
+
+
 class CompanyRead(CompanySummary):
+    currency: str
+    show_prices_to_guests: bool
     created_at: datetime
 
 
@@ -27,6 +44,9 @@ class CompanyUpdate(CamelModel):
     name: CompanyName | None = None
     # Checked by the service (see `validate_slug`) so the message can say what a slug may contain.
     slug: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    # Prices are not converted: the catalog's amounts are read in the new currency.
+    currency: Currency | None = None
+    show_prices_to_guests: bool | None = None
 
 
 class Storefront(CamelModel):

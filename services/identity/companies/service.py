@@ -74,7 +74,9 @@ async def available_slug(session: AsyncSession, company_name: str) -> str:
 
 async def new_company(session: AsyncSession, name: str) -> Company:
     """A company with a free slug, added to the session (not flushed: a concurrent signup may take the slug)."""
-    company = Company(id=new_id(), name=name, slug=await available_slug(session, name))
+    company = Company(
+        id=new_id(), name=name, slug=await available_slug(session, name), currency="USD", show_prices_to_guests=False
+    )
     return CompanyRepository(session).add(company)
 
 
@@ -93,7 +95,13 @@ async def announce_company(
     """Raise `CompanyCreated` and open the storefront once the transaction commits."""
     await emit(
         session,
-        CompanyCreated(id=company.id, name=company.name, slug=company.slug),
+        CompanyCreated(
+            id=company.id,
+            name=company.name,
+            slug=company.slug,
+            currency=company.currency,
+            show_prices_to_guests=company.show_prices_to_guests,
+        ),
         company_id=company.id,
         entity=company_entity(company.id),
         context=context,
@@ -128,12 +136,19 @@ async def update_company(
         if holder is not None and holder.id != company.id:
             raise Conflict(SLUG_TAKEN, errors=[{"field": "slug", "message": SLUG_TAKEN}])
         changes.append("slug")
+    if update.currency is not None and update.currency != company.currency:
+        changes.append("currency")
+    guest_prices = update.show_prices_to_guests
+    if guest_prices is not None and guest_prices != company.show_prices_to_guests:
+        changes.append("showPricesToGuests")
     if not changes:
         return company
 
     previous_slug = company.slug
     company.name = update.name if update.name is not None else company.name
     company.slug = new_slug
+    company.currency = update.currency if update.currency is not None else company.currency
+    company.show_prices_to_guests = guest_prices if guest_prices is not None else company.show_prices_to_guests
     try:
         await session.flush()
     except IntegrityError as error:
@@ -144,7 +159,13 @@ async def update_company(
     await emit(
         session,
         CompanyUpdated(
-            id=company.id, name=company.name, slug=company.slug, previous_slug=previous_slug, changes=changes
+            id=company.id,
+            name=company.name,
+            slug=company.slug,
+            previous_slug=previous_slug,
+            currency=company.currency,
+            show_prices_to_guests=company.show_prices_to_guests,
+            changes=changes,
         ),
         company_id=company.id,
         entity=company_entity(company.id),
