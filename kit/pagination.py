@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -15,7 +15,6 @@ from kit.errors import InvalidInput
 from kit.schemas import CamelModel
 
 ItemT = TypeVar("ItemT")
-RowT = TypeVar("RowT")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (default 50, max 200).")]
 Cursor = Annotated[str | None, Query(description="`nextCursor` of the previous page.")]
@@ -49,25 +48,30 @@ def decode_cursor(cursor: str, *, sort_is_datetime: bool) -> tuple[Any, uuid.UUI
 
 async def keyset_page(
     session: AsyncSession,
-    statement: Select[RowT],
+    statement: Select[*tuple[Any, ...]],
     *,
     sort_column: InstrumentedAttribute[Any],
     id_column: InstrumentedAttribute[uuid.UUID],
     limit: int,
     cursor: str | None,
     descending: bool = True,
-) -> tuple[list[RowT], str | None]:
-    """One page of `statement` ordered by (sort, id), and the cursor of the next page if any."""
+    columns: bool = False,
+) -> tuple[list[Any], str | None]:
+    """One page of `statement` ordered by (sort, id), and the cursor of the next page if any.
+
+    Entities by default; `columns=True` for a select of columns (rows), which must include the sort
+    and id columns under their own names.
+    """
     if cursor:
         sort_is_datetime = sort_column.type.python_type is datetime
         sort_value, row_id = decode_cursor(cursor, sort_is_datetime=sort_is_datetime)
-        if descending:
-            after = or_(sort_column < sort_value, and_(sort_column == sort_value, id_column < row_id))
-        else:
-            after = or_(sort_column > sort_value, and_(sort_column == sort_value, id_column > row_id))
-        statement = statement.where(after)
+        # A row-value comparison, so an index on (…, sort, id) serves it as one range scan.
+        position = tuple_(sort_column, id_column)
+        cursor_position = tuple_(literal(sort_value, sort_column.type), literal(row_id, id_column.type))
+        statement = statement.where(position < cursor_position if descending else position > cursor_position)
     order = (sort_column.desc(), id_column.desc()) if descending else (sort_column.asc(), id_column.asc())
-    rows = list((await session.scalars(statement.order_by(*order).limit(limit + 1))).all())
+    paged = statement.order_by(*order).limit(limit + 1)
+    rows: list[Any] = list((await (session.execute(paged) if columns else session.scalars(paged))).all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

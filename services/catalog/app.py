@@ -8,20 +8,30 @@ from kit.bus import Bus
 from kit.consumer import EventConsumer
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
+from services.catalog.customers import events as customer_events
 from services.catalog.models import Base
+from services.catalog.price_overrides import endpoints as price_override_endpoints
+from services.catalog.products import endpoints as product_endpoints
 from services.catalog.settings import CatalogSettings
+from services.catalog.storefront import endpoints as storefront_endpoints
 from services.catalog.tenants import endpoints as tenant_endpoints
 from services.catalog.tenants import events as tenant_events
 
 consumer = EventConsumer("catalog")
 tenant_events.register(consumer)
+customer_events.register(consumer)
 
 SPEC = ServiceSpec(
     name="catalog",
     title="Catalog",
     metadata=Base.metadata,
     migrations=Path(__file__).parent / "migrations",
-    routers=[tenant_endpoints.router],
+    routers=[
+        tenant_endpoints.router,
+        product_endpoints.router,
+        price_override_endpoints.router,
+        storefront_endpoints.router,
+    ],
     consumer=consumer,
 )
 

@@ -17,15 +17,15 @@ def register(consumer: EventConsumer) -> None:
 
 async def on_company_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
     facts = CompanyFacts.model_validate(envelope.data)
-    await service.record_company(session, _company_id(envelope), facts, envelope.occurred_at)
+    await service.record_company(session, company_id_of(envelope), facts, envelope.occurred_at)
 
 
 async def on_subscription_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
     facts = SubscriptionFacts.model_validate(envelope.data)
-    await service.record_subscription(session, _company_id(envelope), facts, envelope.occurred_at)
+    await service.record_subscription(session, company_id_of(envelope), facts, envelope.occurred_at)
 
 
-def _company_id(envelope: EventEnvelope) -> uuid.UUID:
+def company_id_of(envelope: EventEnvelope) -> uuid.UUID:
     if envelope.company_id is None:
         raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
     return envelope.company_id

@@ -6,3 +6,7 @@ from services.catalog.models import Tenant
 
 class LocalTenantRepository(TenantRepository[Tenant]):
     model = Tenant
+
+    async def lock(self) -> Tenant | None:
+        tenant: Tenant | None = await self.session.scalar(self.statement().with_for_update())
+        return tenant

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from kit.context import Context
 from kit.db import Session, utcnow
-from kit.errors import NotFound, Unauthorized, problem_responses
+from kit.errors import ServiceUnavailable, Unauthorized, problem_responses
 from services.orders.tenants import service
 from services.orders.tenants.schemas import OrderLimits
 
@@ -12,7 +12,7 @@ from services.orders.tenants.schemas import OrderLimits
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 
-@router.get("/limits", responses=problem_responses(Unauthorized, NotFound))
+@router.get("/limits", responses=problem_responses(Unauthorized, ServiceUnavailable))
 async def get_order_limits(context: Context, session: Session) -> OrderLimits:
     """The monthly order limit (`null` = unlimited), this month's count, the trial end, and whether orders are taken."""
     tenant = await service.get_tenant(session, context.require_company())

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.consumer import superseded
-from kit.repository import found
+from kit.errors import ServiceUnavailable
 from services.orders.models import Tenant
 from services.orders.tenants.repository import LocalTenantRepository
 from services.orders.tenants.schemas import CompanyFacts, SubscriptionFacts
@@ -36,8 +36,15 @@ async def record_subscription(
     tenant.subscription_updated_from_event_at = occurred_at
 
 
+# A company's first events reach orders a moment after signup; a request in that moment is told to retry.
+NOT_YET_KNOWN = "Your company's order settings are still being set up; try again in a moment."
+
+
 async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
-    return found(await LocalTenantRepository(session, company_id).one(), "Company")
+    tenant = await LocalTenantRepository(session, company_id).one()
+    if tenant is None:
+        raise ServiceUnavailable(NOT_YET_KNOWN, headers={"Retry-After": "1"})
+    return tenant
 
 
 # A paid plan takes orders even while a payment is overdue; a canceled one, or none known yet, does not.

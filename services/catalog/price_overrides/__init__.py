@@ -1,0 +1,1 @@
+"""Price overrides: one customer's own price for one product, which every contact of the customer gets."""

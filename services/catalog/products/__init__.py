@@ -1,0 +1,1 @@
+"""Products: the company's catalog, its plan limit, bulk CSV import and export."""
