@@ -16,7 +16,7 @@ export DISTRIBU_TEST_POSTGRES_URL DISTRIBU_TEST_BROKER_URL DISTRIBU_TEST_REDIS_U
 SOURCES := $(wildcard kit services gateway deploy tests bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up lint test chromium clean
+.PHONY: help install run up lint test bench chromium clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,9 @@ chromium: ## make sure a Chromium exists for the browser tests (installs it with
 
 test: install chromium lint ## lint, then the whole suite against PostgreSQL, RabbitMQ and Redis
 	$(BIN)/pytest
+
+bench: install ## benchmarks against the full topology on local PostgreSQL/RabbitMQ/Redis; prints figures
+	$(BIN)/python -m bench.storefront_catalog
 
 clean: ## remove the virtualenv, embedded-mode data and caches
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache test-results build *.egg-info

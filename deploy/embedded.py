@@ -44,6 +44,16 @@ DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - a public demo account, printed
 # The demo company's customer, signed in at the storefront with the same password.
 DEMO_CUSTOMER = "Demo Diner"
 DEMO_CUSTOMER_EMAIL = "buyer@example.com"
+# A small catalog (sku, name, category, unit of sale, list price), and the demo customer's own price for the first.
+DEMO_PRODUCTS = [
+    ("COF-1KG", "House espresso beans", "Coffee", "1 kg bag", "18.50"),
+    ("COF-DECAF", "Decaf espresso beans", "Coffee", "1 kg bag", "19.90"),
+    ("TEA-EARL", "Earl Grey tea", "Tea", "box of 100", "9.80"),
+    ("CUP-8OZ", "Paper cups, 8 oz", "Disposables", "case of 1000", "42.00"),
+    ("LID-8OZ", "Lids for 8 oz cups", "Disposables", "case of 1000", "21.00"),
+    ("MLK-OAT", "Oat milk, barista", "Dairy & alternatives", "case of 6", "16.20"),
+]
+DEMO_CUSTOM_PRICE = "16.00"
 
 
 class StartupGatedBus(InProcessBus):
@@ -140,7 +150,31 @@ async def seed_demo_company(gateway: FastAPI, public_url: str) -> str:
         _expect(customer, httpx.codes.CREATED, "the demo customer")
         password = {"email": DEMO_CUSTOMER_EMAIL, "password": DEMO_PASSWORD, "confirmPassword": DEMO_PASSWORD}
         _expect(await client.post(f"/store/{slug}/api/setup-password", json=password), httpx.codes.OK, "its password")
+        await _seed_catalog(client, str(customer.json()["id"]))
         return slug
+
+
+async def _seed_catalog(client: httpx.AsyncClient, customer_id: str) -> None:
+    """Products and one customer price; catalog hears of the new company and customer a moment after signup."""
+    product_ids = []
+    for sku, name, category, unit, price in DEMO_PRODUCTS:
+        body = {"sku": sku, "name": name, "category": category, "unitOfSale": unit, "unitPrice": price}
+        response = await _post_when_known(client, "/api/v1/products", body)
+        _expect(response, httpx.codes.CREATED, f"the demo product {sku}")
+        product_ids.append(str(response.json()["id"]))
+    override = {"customerId": customer_id, "productId": product_ids[0], "unitPrice": DEMO_CUSTOM_PRICE}
+    response = await _post_when_known(client, "/api/v1/price-overrides", override)
+    _expect(response, httpx.codes.CREATED, "the demo customer's price")
+
+
+async def _post_when_known(client: httpx.AsyncClient, path: str, body: dict[str, str]) -> httpx.Response:
+    """POST, retrying while catalog has not yet heard of the company (503) or the customer (404)."""
+    for _ in range(100):
+        response = await client.post(path, json=body)
+        if response.status_code not in (httpx.codes.SERVICE_UNAVAILABLE, httpx.codes.NOT_FOUND):
+            return response
+        await asyncio.sleep(0.1)
+    return response
 
 
 def _expect(response: httpx.Response, status: int, what: str) -> None:

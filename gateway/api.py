@@ -40,7 +40,7 @@ async def proxy(request: Request) -> Response:
         headers=forwardable_headers(request),
         content=request.stream() if has_body else None,
     )
-    return _to_response(request, gateway, caller, outcome)
+    return await _to_response(request, gateway, caller, outcome)
 
 
 async def _gateway_owned(gateway: Gateway, caller: Caller) -> Response:
@@ -51,11 +51,19 @@ async def _gateway_owned(gateway: Gateway, caller: Caller) -> Response:
     return response
 
 
-def _to_response(request: Request, gateway: Gateway, caller: Caller, outcome: Outcome) -> Response:
+async def _to_response(request: Request, gateway: Gateway, caller: Caller, outcome: Outcome) -> Response:
     upstream = outcome.response
     headers = response_headers(upstream.headers)
     if outcome.new_session is None and not upstream.is_stream_consumed:
-        return StreamingResponse(_relay(upstream), status_code=upstream.status_code, headers=_merge(headers))
+        if not _small(upstream):
+            return StreamingResponse(_relay(upstream), status_code=upstream.status_code, headers=_merge(headers))
+        # Most answers are small JSON: one read and a plain response cost less than relaying chunks.
+        try:
+            body = await upstream.aread()
+        finally:
+            await upstream.aclose()
+        kept = [(name, value) for name, value in headers if name.lower() not in ("content-length", "content-encoding")]
+        return Response(body, status_code=upstream.status_code, headers=_merge(kept))
     # Buffered (sign-in answers): httpx has decoded the body, so its length and encoding are ours to set.
     kept = [(name, value) for name, value in headers if name.lower() not in ("content-length", "content-encoding")]
     response = Response(upstream.content, status_code=upstream.status_code, headers=_merge(kept))
@@ -65,6 +73,15 @@ def _to_response(request: Request, gateway: Gateway, caller: Caller, outcome: Ou
         csrf.token_for(request)
         csrf.set_cookie(request, response, secure=gateway.settings.cookie_secure)
     return response
+
+
+# Answers up to this size (by Content-Length) are read whole; larger or unsized ones (CSV exports) stream.
+BUFFERED_RESPONSE_BYTES = 256 * 1024
+
+
+def _small(upstream: httpx.Response) -> bool:
+    length = upstream.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES
 
 
 async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:

@@ -18,7 +18,7 @@ from gateway.openapi import OpenApiMerger
 from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
-from gateway.web import api_key_pages, customer_pages, pages, storefront_pages, team_pages
+from gateway.web import api_key_pages, customer_pages, pages, product_pages, storefront_pages, team_pages
 from gateway.web.rendering import STATIC_DIRECTORY, install_page_errors
 from kit.context import ContextSigner
 from kit.errors import ServiceUnavailable, install_problem_handlers, problem_response
@@ -73,13 +73,15 @@ def create_app(
     app.include_router(openapi.router)
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-assets")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIRECTORY)), name="static")
+    # Everything else under /api and /store/{slug}/api is the route table's. Before the pages: the API's
+    # calls are the hot path, and each route tried before the match costs every request.
+    app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(storefront_pages.router)
     app.include_router(customer_pages.router)
     app.include_router(team_pages.router)
     app.include_router(api_key_pages.router)
-    # Last: everything else under /api and /store/{slug}/api is the route table's.
-    app.include_router(api.router)
+    app.include_router(product_pages.router)
     return app
 
 

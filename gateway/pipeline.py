@@ -21,7 +21,15 @@ from gateway.api_keys import ApiKey, ApiKeyDirectory, bearer_key
 from gateway.csrf import SAFE_METHODS
 from gateway.ratelimit import AttemptLimiter, Limit
 from gateway.routes import Access, RouteMatch, RouteTable, SessionEffect
-from gateway.sessions import STAFF_COOKIE, STOREFRONT_COOKIE, PrincipalEntry, SessionKind, SessionStore, StoredSession
+from gateway.sessions import (
+    STAFF_COOKIE,
+    STOREFRONT_COOKIE,
+    LoadedSession,
+    PrincipalEntry,
+    SessionKind,
+    SessionStore,
+    StoredSession,
+)
 from gateway.settings import GatewaySettings
 from gateway.storefronts import Storefront, StorefrontDirectory
 from gateway.upstreams import Upstreams, request_headers
@@ -115,9 +123,12 @@ class Gateway:
         """
         caller = Caller(request_id=request.state.request_id, client_ip=request.state.client_ip)
         if slug is not None:
-            caller.storefront = await self.storefronts.resolve(slug, caller.request_id)
+            # The storefront's entry, the session and its principal: one Redis round trip.
+            token = request.cookies.get(STOREFRONT_COOKIE)
+            loaded, entry = await self.sessions.load_with(token, "storefront", also=self.storefronts.key(slug))
+            caller.storefront = await self.storefronts.resolve(slug, caller.request_id, entry=entry)
             caller.company_id = caller.storefront.company_id
-            await self._resume(caller, request.cookies.get(STOREFRONT_COOKIE), "storefront")
+            await self._resume(caller, token, "storefront", loaded)
         elif (secret := bearer_key(request.headers.get("authorization"))) is not None:
             api_key = await self.api_keys.authenticate(secret, caller.request_id)
             if api_key is None:
@@ -126,16 +137,16 @@ class Gateway:
             caller.principal = Principal(type="api_key", id=api_key.id, scopes=api_key.scopes)
             caller.company_id = api_key.company_id
         else:
-            await self._resume(caller, request.cookies.get(STAFF_COOKIE), "staff")
+            token = request.cookies.get(STAFF_COOKIE)
+            await self._resume(caller, token, "staff", await self.sessions.load(token, "staff") if token else None)
         company_id_var.set(str(caller.company_id) if caller.company_id else None)
         return caller
 
-    async def _resume(self, caller: Caller, token: str | None, kind: SessionKind) -> None:
+    async def _resume(self, caller: Caller, token: str | None, kind: SessionKind, loaded: LoadedSession | None) -> None:
         """Take up the caller's session, with the principal as it is now (role, or gone)."""
         if not token:
             return
         caller.presented_token = token
-        loaded = await self.sessions.load(token, kind)
         if loaded is None:
             return
         session = loaded.session

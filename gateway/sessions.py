@@ -142,13 +142,34 @@ class SessionStore:
 
     async def load(self, token: str, kind: SessionKind) -> LoadedSession | None:
         """The live session for `token` with its principal's entry; None if unknown, expired or not `kind`."""
-        ref = _ref_of(token)
-        if ref is None:
-            return None
+        loaded, _ = await self.load_with(token, kind)
+        return loaded
+
+    async def load_with(
+        self, token: str | None, kind: SessionKind, *, also: str | None = None
+    ) -> tuple[LoadedSession | None, str | bytes | None]:
+        """`load`, plus the value at the key `also`, read in the same round trip (a storefront's entry)."""
+        ref = _ref_of(token) if token else None
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.getex(self.key(token), ex=self.idle)
-            pipe.get(self.principal_key(ref))
-            raw_session, raw_entry = await pipe.execute()
+            if also is not None:
+                pipe.get(also)
+            if ref is not None and token:
+                pipe.getex(self.key(token), ex=self.idle)
+                pipe.get(self.principal_key(ref))
+            results = await pipe.execute() if len(pipe) else []
+        also_value = results.pop(0) if also is not None else None
+        if ref is None or token is None:
+            return None, also_value
+        return await self._loaded(token, ref, kind, *results), also_value
+
+    async def _loaded(
+        self,
+        token: str,
+        ref: uuid.UUID,
+        kind: SessionKind,
+        raw_session: str | bytes | None,
+        raw_entry: str | bytes | None,
+    ) -> LoadedSession | None:
         if raw_session is None:
             return None
         try:

@@ -35,9 +35,10 @@ class StorefrontDirectory:
     def key(self, slug: str) -> str:
         return f"{self.namespace}:storefront:{slug}"
 
-    async def resolve(self, slug: str, request_id: str) -> Storefront:
-        """The storefront at `slug`, or 404. Identity writes the key; we only read it (one round trip)."""
-        raw = await self.redis.get(self.key(slug))
+    async def resolve(self, slug: str, request_id: str, *, entry: str | bytes | None = None) -> Storefront:
+        """The storefront at `slug`, or 404. Identity writes the key; we only read it, or take the `entry`
+        the caller already read (in the same round trip as the storefront session)."""
+        raw = entry if entry is not None else await self.redis.get(self.key(slug))
         if raw is not None:
             try:
                 return Storefront.from_json(json.loads(raw))

@@ -134,6 +134,7 @@ async def dashboard_frame(request: Request, gateway: Gateway, caller: Caller, ac
             "settings": gateway.routes.staff_role_may(role, "PATCH", "/api/v1/company"),
             "audit_log": gateway.routes.staff_role_may(role, "GET", "/api/v1/audit-logs"),
             "customers": gateway.routes.staff_role_may(role, "GET", "/api/v1/customers"),
+            "products": gateway.routes.staff_role_may(role, "GET", "/api/v1/products"),
             "team": gateway.routes.staff_role_may(role, "GET", "/api/v1/members"),
             "api_keys": gateway.routes.staff_role_may(role, "GET", "/api/v1/api-keys"),
         },

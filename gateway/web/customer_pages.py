@@ -1,4 +1,4 @@
-"""Dashboard pages for customers: the list with search, one customer with its Contacts panel and addresses."""
+"""Dashboard pages for customers: the list with search, one customer with its Contacts panel, addresses and prices."""
 
 import asyncio
 from dataclasses import dataclass, field
@@ -43,6 +43,11 @@ ADDRESS_FIELDS = {
     "isDefault": "is_default",
 }
 ADDRESS_TEXT_FIELDS = tuple(name for name in ADDRESS_FIELDS.values() if name != "is_default")
+PRICES_API = "/api/v1/price-overrides"
+PRICES_PAGE_SIZE = 50
+# The API's largest page; the product picker has a search box for catalogs longer than that.
+PRODUCT_PICKER_SIZE = 200
+PRICE_FIELDS = {"productId": "price_product_id", "unitPrice": "price_unit_price"}
 
 
 @dataclass
@@ -366,6 +371,87 @@ async def _address_page(
     return render(request, "customer_address.html", context, status_code=status_code)
 
 
+# -- prices -----------------------------------------------------------------------------------
+
+
+@router.post("/dashboard/customers/{customer_id}/prices")
+async def set_price(request: Request, customer_id: str) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    customer_id = id_or_404(customer_id, "customer")
+    values = {name: form.get(name, "") for name in PRICE_FIELDS.values()}
+    body = {"customerId": customer_id, "productId": values["price_product_id"], "unitPrice": values["price_unit_price"]}
+    result = await api(gateway, caller, "POST", PRICES_API, json_body=body)
+    if result.ok:
+        response = redirect(_page_of(customer_id, "prices"))
+        flash(response, "price-set")
+        return response
+    errors = result.field_errors(PRICE_FIELDS)
+    return await _price_refused(
+        request, gateway, caller, customer_id, result, errors, price_form=FormState(values, errors, open=True)
+    )
+
+
+@router.post("/dashboard/customers/{customer_id}/prices/{override_id}")
+async def change_price(request: Request, customer_id: str, override_id: str) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
+    unit_price = form.get("unit_price", "")
+    result = await api(gateway, caller, "PATCH", f"{PRICES_API}/{override_id}", json_body={"unitPrice": unit_price})
+    if result.ok:
+        response = redirect(_page_of(customer_id, "prices"))
+        flash(response, "price-changed")
+        return response
+    errors = result.field_errors({"unitPrice": "unit_price"})
+    state = FormState({"override_id": override_id, "unit_price": unit_price}, errors)
+    return await _price_refused(request, gateway, caller, customer_id, result, errors, price_edit=state)
+
+
+@router.post("/dashboard/customers/{customer_id}/prices/{override_id}/remove")
+async def remove_price(request: Request, customer_id: str, override_id: str) -> Response:
+    gateway = gateway_of(request)
+    await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
+    result = await api(gateway, caller, "DELETE", f"{PRICES_API}/{override_id}")
+    if result.ok:
+        response = redirect(_page_of(customer_id, "prices"))
+        flash(response, "price-removed")
+        return response
+    return await _price_refused(request, gateway, caller, customer_id, result, {})
+
+
+async def _price_refused(
+    request: Request,
+    gateway: Gateway,
+    caller: Caller,
+    customer_id: str,
+    result: ApiResult,
+    errors: dict[str, str],
+    **forms: FormState,
+) -> Response:
+    # Unlike other refusals, a 404 here is the catalog's (a product since deleted, a customer it has not
+    # heard of yet), not this page's customer: the page is shown again with the catalog's message.
+    return await _customer_page(
+        request,
+        gateway,
+        caller,
+        customer_id,
+        error=banner(result, errors),
+        status_code=page_status(result.status),
+        **forms,
+    )
+
+
 # -- rendering one customer -------------------------------------------------------------------
 
 
@@ -404,18 +490,38 @@ async def _customer_page(
     details: FormState | None = None,
     contact_form: FormState | None = None,
     address_form: FormState | None = None,
+    price_form: FormState | None = None,
+    price_edit: FormState | None = None,
 ) -> Response:
     path = _customer_path(customer_id)
-    frame, customer, contacts, addresses = await asyncio.gather(
+    params = request.query_params
+    prices_cursor = params.get("prices_cursor")
+    product_search = params.get("product_q", "").strip()
+    prices_query = {
+        "customerId": customer_id,
+        "limit": str(PRICES_PAGE_SIZE),
+        **({"cursor": prices_cursor} if prices_cursor else {}),
+    }
+    products_query = {
+        "status": "ACTIVE",
+        "limit": str(PRODUCT_PICKER_SIZE),
+        **({"q": product_search} if product_search else {}),
+    }
+    frame, customer, contacts, addresses, prices, products = await asyncio.gather(
         dashboard_frame(request, gateway, caller, "customers"),
         api(gateway, caller, "GET", path),
         api(gateway, caller, "GET", f"{path}/contacts"),
         api(gateway, caller, "GET", f"{path}/addresses"),
+        api(gateway, caller, "GET", PRICES_API, query=urlencode(prices_query)),
+        api(gateway, caller, "GET", "/api/v1/products", query=urlencode(products_query)),
     )
     if isinstance(frame, Response):
         return frame
     if not customer.ok:
         raise problem(customer)
+    overrides = prices.body.get("items", []) if prices.ok else []
+    priced = {item["productId"] for item in overrides}
+    next_prices = prices.body.get("nextCursor") if prices.ok else None
     public_url = str(request.app.state.settings.public_url).rstrip("/")
     context = {
         **frame,
@@ -430,6 +536,20 @@ async def _customer_page(
         "addresses": addresses.body["items"] if addresses.ok else [],
         "addresses_error": None if addresses.ok else addresses.detail,
         "address_form": address_form or FormState(),
+        "overrides": overrides,
+        "prices_error": None if prices.ok else prices.detail,
+        "prices_first_page": prices_cursor is None,
+        "prices_next_url": f"{_page_of(customer_id)}?{urlencode({'prices_cursor': next_prices})}#prices"
+        if next_prices
+        else None,
+        # Products the customer already has its own price for are changed in their row, not added again.
+        "price_products": [item for item in products.body.get("items", []) if item["id"] not in priced]
+        if products.ok
+        else [],
+        "price_products_error": None if products.ok else products.detail,
+        "product_search": product_search,
+        "price_form": price_form or FormState(open=bool(product_search)),
+        "price_edit": price_edit or FormState(),
         "error": error,
     }
     return render(request, "customer_detail.html", context, status_code=status_code)

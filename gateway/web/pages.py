@@ -154,6 +154,7 @@ async def dashboard(request: Request) -> Response:
 
 
 SETTINGS_FIELDS = {"name": "name", "slug": "slug"}
+STOREFRONT_FIELDS = {"currency": "currency", "showPricesToGuests": "show_prices_to_guests"}
 
 
 @router.get("/dashboard/settings")
@@ -201,9 +202,55 @@ async def save_settings(request: Request) -> Response:
     return render(request, "settings.html", context, status_code=page_status(result.status))
 
 
+@router.post("/dashboard/settings/storefront")
+async def save_storefront_settings(request: Request) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    # An unticked checkbox is not posted at all: its absence is the "off" the user chose.
+    values = {
+        "currency": form.get("currency", ""),
+        "show_prices_to_guests": "on" if form.get("show_prices_to_guests") else "",
+    }
+    body = {"currency": values["currency"], "showPricesToGuests": bool(values["show_prices_to_guests"])}
+    result = await api(gateway, caller, "PATCH", "/api/v1/company", json_body=body)
+    if result.ok:
+        response = redirect("/dashboard/settings#storefront")
+        flash(response, "settings-saved")
+        return response
+    frame, company = await asyncio.gather(
+        dashboard_frame(request, gateway, caller, "settings"), api(gateway, caller, "GET", "/api/v1/company")
+    )
+    if isinstance(frame, Response):
+        return frame
+    if not company.ok:
+        raise problem(company)
+    errors = result.field_errors(STOREFRONT_FIELDS)
+    general = {"name": company.body["name"], "slug": company.body["slug"]}
+    context = {
+        **frame,
+        **_settings_context(request, general, company.body),
+        "storefront": {"values": values, "errors": errors},
+        "error": banner(result, errors),
+    }
+    return render(request, "settings.html", context, status_code=page_status(result.status))
+
+
 def _settings_context(request: Request, values: dict[str, str], company: dict[str, Any]) -> dict[str, Any]:
     public_url = str(request.app.state.settings.public_url).rstrip("/")
-    return {"values": values, "errors": {}, "company": company, "store_base": f"{public_url}/store/"}
+    storefront = {
+        "currency": str(company.get("currency") or ""),
+        "show_prices_to_guests": "on" if company.get("showPricesToGuests") else "",
+    }
+    return {
+        "values": values,
+        "errors": {},
+        "company": company,
+        "store_base": f"{public_url}/store/",
+        "storefront": {"values": storefront, "errors": {}},
+    }
 
 
 @router.get("/dashboard/audit-log")

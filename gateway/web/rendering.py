@@ -47,6 +47,14 @@ FLASH_MESSAGES = {
     "store-contact-added": ("success", "Contact added. Tell them to set their password on the setup-password page."),
     "store-contact-role": ("success", "Role changed. It applies on the contact's next request."),
     "store-contact-removed": ("success", "Contact removed. They can no longer sign in."),
+    "product-created": ("success", "Product added."),
+    "product-saved": ("success", "Product saved."),
+    "product-archived": ("success", "Product archived. It is off your storefront and frees a place in your plan."),
+    "product-restored": ("success", "Product restored. It is back on your storefront."),
+    "product-deleted": ("success", "Product deleted, with its customers' prices."),
+    "price-set": ("success", "Price set. The customer and all its contacts pay it from now on."),
+    "price-changed": ("success", "Price changed."),
+    "price-removed": ("success", "Price removed. The customer pays the list price again."),
 }
 
 

@@ -1,4 +1,5 @@
-"""The storefront's pages: landing, sign-in, password setup, the signed-in account, its addresses and contacts."""
+"""The storefront's pages: landing, the catalog, sign-in, password setup, the signed-in account, its addresses
+and contacts."""
 
 import asyncio
 import uuid
@@ -16,6 +17,8 @@ from kit.errors import NotFound
 router = APIRouter(include_in_schema=False)
 
 ROLES = ("ADMIN", "BUYER", "VIEWER")
+# A multiple of the grid's 2, 3 and 4 columns.
+CATALOG_PAGE_SIZE = 24
 LOGIN_FIELDS = {"email": "email", "password": "password"}
 SETUP_FIELDS = {"email": "email", "password": "password", "confirmPassword": "confirm_password"}
 CONTACT_FIELDS = {"email": "email", "name": "name", "role": "role"}
@@ -110,10 +113,57 @@ async def storefront(request: Request, slug: str) -> Response:
 
 
 @router.get("/store/{slug}/catalog")
-async def catalog_coming_soon(request: Request, slug: str) -> Response:
+async def catalog(request: Request, slug: str) -> Response:
+    """Products on sale; the API decides which prices the caller sees (theirs, the list's, or none for guests)."""
     gateway = gateway_of(request)
     caller = await gateway.identify(request, slug=slug)
-    return render(request, "store_coming_soon.html", {**await store_frame(gateway, caller), "what": "catalog"})
+    store = store_of(caller)
+    params = request.query_params
+    search = params.get("q", "").strip()
+    category = params.get("category", "").strip()
+    cursor = params.get("cursor")
+    filters = {key: value for key, value in (("q", search), ("category", category)) if value}
+    query = {"limit": str(CATALOG_PAGE_SIZE), **filters, **({"cursor": cursor} if cursor else {})}
+    frame, page, categories = await asyncio.gather(
+        store_frame(gateway, caller),
+        api(gateway, caller, "GET", store_api(caller, "/products"), query=urlencode(query)),
+        api(gateway, caller, "GET", store_api(caller, "/categories")),
+    )
+    if not page.ok:
+        raise problem(page)
+    products = page.body.get("items", [])
+    # Without the category list (the catalog is briefly unavailable), the filter offers this page's categories.
+    names = categories.body.get("items", []) if categories.ok else [item["category"] for item in products]
+    base = f"/store/{store.slug}/catalog"
+    next_cursor = page.body.get("nextCursor")
+    context = {
+        **frame,
+        "products": products,
+        "prices_visible": bool(page.body.get("pricesVisible")),
+        "search": search,
+        "category_filter": category,
+        "categories": sorted({name for name in names if name} | ({category} - {""})),
+        "filtering": bool(filters),
+        "first_url": base + (f"?{urlencode(filters)}" if filters else ""),
+        "next_url": f"{base}?{urlencode({**filters, 'cursor': next_cursor})}" if next_cursor else None,
+        "first_page": cursor is None,
+        "login_url": f"/store/{store.slug}/login?next={base}",
+    }
+    return render(request, "store_catalog.html", context)
+
+
+@router.get("/store/{slug}/catalog/{product_id}")
+async def catalog_product(request: Request, slug: str, product_id: str) -> Response:
+    gateway = gateway_of(request)
+    caller = await gateway.identify(request, slug=slug)
+    store = store_of(caller)
+    path = store_api(caller, f"/products/{parsed_id(product_id, 'product')}")
+    frame, product = await asyncio.gather(store_frame(gateway, caller), api(gateway, caller, "GET", path))
+    if not product.ok:
+        raise problem(product)
+    page_path = f"/store/{store.slug}/catalog/{product.body['id']}"
+    context = {**frame, "product": product.body, "login_url": f"/store/{store.slug}/login?next={page_path}"}
+    return render(request, "store_product.html", context)
 
 
 # -- sign-in, password setup, sign-out --------------------------------------------------------

@@ -1,0 +1,480 @@
+"""Dashboard pages for the catalog: products with search and filters, one product with its customers' prices,
+and the CSV import and export."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.datastructures import UploadFile
+
+from gateway.pipeline import Caller, Gateway
+from gateway.web.calls import (
+    ApiResult,
+    api,
+    banner,
+    dashboard_frame,
+    gateway_of,
+    id_or_404,
+    page_status,
+    problem,
+    redirect,
+    to_login,
+)
+from gateway.web.customer_pages import FormState
+from gateway.web.rendering import flash, render, verified_form
+from kit.errors import ProblemError
+
+router = APIRouter(include_in_schema=False)
+
+PRODUCTS_API = "/api/v1/products"
+PRICES_API = "/api/v1/price-overrides"
+PRODUCTS_PAGE_SIZE = 25
+PRICES_PAGE_SIZE = 50
+# The API's largest page; a longer dropdown would not be usable anyway, so the picker has a search box.
+PICKER_SIZE = 200
+STATUSES = ("ACTIVE", "ARCHIVED")
+# The API refuses files over 20 MB; reading one byte more lets it say so without the gateway holding more.
+IMPORT_READ_LIMIT = 20 * 1024 * 1024 + 1
+CSV_HEADERS = [("content-type", "text/csv; charset=utf-8"), ("accept", "application/json")]
+EXPORT_DISPOSITION = 'attachment; filename="products.csv"'
+
+# API field → form field. The form's names double as the inputs' ids.
+PRODUCT_FIELDS = {
+    "sku": "sku",
+    "name": "name",
+    "description": "description",
+    "unitPrice": "unit_price",
+    "unitOfSale": "unit_of_sale",
+    "status": "status",
+    "category": "category",
+    "imageUrl": "image_url",
+}
+PRICE_FIELDS = {"customerId": "price_customer_id", "unitPrice": "price_unit_price"}
+
+
+def _product_path(product_id: str) -> str:
+    return f"{PRODUCTS_API}/{product_id}"
+
+
+def _page_of(product_id: str, section: str = "") -> str:
+    return f"/dashboard/products/{product_id}" + (f"#{section}" if section else "")
+
+
+def _product_values(form: dict[str, str]) -> dict[str, str]:
+    return {name: form.get(name, "") for name in PRODUCT_FIELDS.values()}
+
+
+def _product_body(values: dict[str, str], *, creating: bool) -> dict[str, str]:
+    # A status change of an existing product is its own action (archive, restore), never a side effect of Save.
+    return {api_name: values[name] for api_name, name in PRODUCT_FIELDS.items() if creating or api_name != "status"}
+
+
+def _values_of(product: dict[str, Any]) -> dict[str, str]:
+    return {name: str(product.get(api_name) or "") for api_name, name in PRODUCT_FIELDS.items()}
+
+
+# -- the list, with import and export ----------------------------------------------------------
+
+
+@router.get("/dashboard/products")
+async def products_page(request: Request) -> Response:
+    gateway = gateway_of(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    return await _list_page(request, gateway, caller)
+
+
+async def _list_page(
+    request: Request,
+    gateway: Gateway,
+    caller: Caller,
+    *,
+    imported: dict[str, Any] | None = None,
+    import_refused: ApiResult | None = None,
+) -> Response:
+    params = request.query_params
+    search = params.get("q", "").strip()
+    status = params.get("status", "")
+    status = status if status in STATUSES else ""
+    category = params.get("category", "").strip()
+    cursor = params.get("cursor")
+    filters = {key: value for key, value in (("q", search), ("status", status), ("category", category)) if value}
+    query = {"limit": str(PRODUCTS_PAGE_SIZE), **filters, **({"cursor": cursor} if cursor else {})}
+    frame, page = await asyncio.gather(
+        dashboard_frame(request, gateway, caller, "products"),
+        api(gateway, caller, "GET", PRODUCTS_API, query=urlencode(query)),
+    )
+    if isinstance(frame, Response):
+        return frame
+    products = page.body.get("items", []) if page.ok else []
+    next_cursor = page.body.get("nextCursor") if page.ok else None
+    # The staff API has no category list; the filter suggests this page's categories (any may be typed).
+    row_errors = _row_errors(import_refused) if import_refused is not None else []
+    categories = sorted({str(item["category"]) for item in products if item.get("category")} | ({category} - {""}))
+    context = {
+        **frame,
+        "products": products,
+        "search": search,
+        "status_filter": status,
+        "category_filter": category,
+        "categories": categories,
+        "statuses": STATUSES,
+        "filtering": bool(filters),
+        "first_page": cursor is None,
+        "newest_url": "/dashboard/products" + (f"?{urlencode(filters)}" if filters else ""),
+        "next_url": f"/dashboard/products?{urlencode({**filters, 'cursor': next_cursor})}" if next_cursor else None,
+        "list_error": None if page.ok else page.detail,
+        "imported": imported,
+        "import_errors": row_errors,
+        # Problems by line are listed on their own; any other refusal (too big, not UTF-8, the plan) is the banner.
+        "error": import_refused.detail if import_refused is not None and not row_errors else None,
+    }
+    answered = import_refused if import_refused is not None else page
+    status_code = 200 if answered.ok else page_status(answered.status)
+    response = render(request, "products.html", context, status_code=status_code)
+    if imported is not None or import_refused is not None:
+        # The answer to an upload: reloading it must not send the file again.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _row_errors(result: ApiResult) -> list[dict[str, Any]]:
+    """An import's refusal of the file's contents, one entry per problem: its line, field and message."""
+    items = result.body.get("errors") if isinstance(result.body, dict) else None
+    return [
+        {"line": item["line"], "field": str(item.get("field", "")), "message": str(item.get("message", ""))}
+        for item in items or []
+        if isinstance(item, dict) and isinstance(item.get("line"), int)
+    ]
+
+
+@router.post("/dashboard/products/import")
+async def import_products(request: Request) -> Response:
+    gateway = gateway_of(request)
+    await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    # The form is parsed once and kept by the request: this is the same form verified_form checked.
+    upload = (await request.form()).get("file")
+    data = await upload.read(IMPORT_READ_LIMIT) if isinstance(upload, UploadFile) else b""
+    result = await _send_csv(gateway, caller, f"{PRODUCTS_API}/import", data)
+    if result.ok:
+        return await _list_page(request, gateway, caller, imported=result.body)
+    return await _list_page(request, gateway, caller, import_refused=result)
+
+
+async def _send_csv(gateway: Gateway, caller: Caller, path: str, data: bytes) -> ApiResult:
+    """A CSV body through the same route table and rules as the JSON calls (which is all `api()` sends)."""
+    try:
+        match = gateway.routes.match("POST", path)
+        outcome = await gateway.forward(match, caller, "POST", headers=CSV_HEADERS, content=data)
+    except ProblemError as error:
+        return ApiResult(error.status, error.to_problem(path), headers=error.headers)
+    await outcome.response.aread()
+    try:
+        body = outcome.response.json() if outcome.response.content else None
+    except ValueError:
+        body = None
+    return ApiResult(outcome.response.status_code, body)
+
+
+@router.get("/dashboard/products/export")
+async def export_products(request: Request) -> Response:
+    gateway = gateway_of(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    path = f"{PRODUCTS_API}/export"
+    match = gateway.routes.match("GET", path)
+    upstream = (await gateway.forward(match, caller, "GET", headers=[("accept", "text/csv")])).response
+    if not upstream.is_success:
+        await upstream.aread()
+        try:
+            body = upstream.json()
+        except ValueError:
+            body = None
+        raise problem(ApiResult(upstream.status_code, body))
+    # Streamed as the catalog streams it: a large catalog is never held in the gateway.
+    return StreamingResponse(
+        _relay(upstream),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": EXPORT_DISPOSITION, "Cache-Control": "no-store"},
+    )
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    # Closed in `finally`, so a download cancelled half-way does not leak the upstream connection.
+    try:
+        async for chunk in upstream.aiter_bytes():
+            yield chunk
+    finally:
+        await upstream.aclose()
+
+
+# -- a new product ------------------------------------------------------------------------------
+
+
+@router.get("/dashboard/products/new")
+async def new_product_page(request: Request) -> Response:
+    gateway = gateway_of(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    return await _new_page(request, gateway, caller, FormState({"unit_of_sale": "each", "status": "ACTIVE"}))
+
+
+@router.post("/dashboard/products")
+async def create_product(request: Request) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    values = _product_values(form)
+    result = await api(gateway, caller, "POST", PRODUCTS_API, json_body=_product_body(values, creating=True))
+    if result.ok:
+        response = redirect(_page_of(str(result.body["id"])))
+        flash(response, "product-created")
+        return response
+    errors = result.field_errors(PRODUCT_FIELDS)
+    return await _new_page(request, gateway, caller, FormState(values, errors), refused=result)
+
+
+async def _new_page(
+    request: Request, gateway: Gateway, caller: Caller, form: FormState, *, refused: ApiResult | None = None
+) -> Response:
+    frame, company = await asyncio.gather(
+        dashboard_frame(request, gateway, caller, "products"), api(gateway, caller, "GET", "/api/v1/company")
+    )
+    if isinstance(frame, Response):
+        return frame
+    context = {
+        **frame,
+        "form": form,
+        "currency": company.body.get("currency", "") if company.ok else "",
+        "statuses": STATUSES,
+        "error": banner(refused, form.errors) if refused is not None else None,
+    }
+    status_code = page_status(refused.status) if refused is not None else 200
+    return render(request, "product_new.html", context, status_code=status_code)
+
+
+# -- one product --------------------------------------------------------------------------------
+
+
+@router.get("/dashboard/products/{product_id}")
+async def product_page(request: Request, product_id: str) -> Response:
+    gateway = gateway_of(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    return await _product_page(request, gateway, caller, id_or_404(product_id, "product"))
+
+
+@router.post("/dashboard/products/{product_id}")
+async def save_product(request: Request, product_id: str) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    product_id = id_or_404(product_id, "product")
+    values = _product_values(form)
+    result = await api(
+        gateway, caller, "PATCH", _product_path(product_id), json_body=_product_body(values, creating=False)
+    )
+    if result.ok:
+        response = redirect(_page_of(product_id))
+        flash(response, "product-saved")
+        return response
+    errors = result.field_errors(PRODUCT_FIELDS)
+    return await _refused(request, gateway, caller, product_id, result, errors, details=FormState(values, errors))
+
+
+@router.post("/dashboard/products/{product_id}/archive")
+async def archive_product(request: Request, product_id: str) -> Response:
+    return await _product_action(request, product_id, "archive", "product-archived")
+
+
+@router.post("/dashboard/products/{product_id}/restore")
+async def restore_product(request: Request, product_id: str) -> Response:
+    return await _product_action(request, product_id, "restore", "product-restored")
+
+
+async def _product_action(request: Request, product_id: str, action: str, done: str) -> Response:
+    gateway = gateway_of(request)
+    await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    product_id = id_or_404(product_id, "product")
+    result = await api(gateway, caller, "POST", f"{_product_path(product_id)}/{action}")
+    if result.ok:
+        response = redirect(_page_of(product_id))
+        flash(response, done)
+        return response
+    return await _refused(request, gateway, caller, product_id, result, {})
+
+
+@router.post("/dashboard/products/{product_id}/delete")
+async def delete_product(request: Request, product_id: str) -> Response:
+    gateway = gateway_of(request)
+    await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    product_id = id_or_404(product_id, "product")
+    result = await api(gateway, caller, "DELETE", _product_path(product_id))
+    if result.ok:
+        response = redirect("/dashboard/products")
+        flash(response, "product-deleted")
+        return response
+    return await _refused(request, gateway, caller, product_id, result, {})
+
+
+# -- the product's prices per customer ----------------------------------------------------------
+
+
+@router.post("/dashboard/products/{product_id}/prices")
+async def set_price(request: Request, product_id: str) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    product_id = id_or_404(product_id, "product")
+    values = {name: form.get(name, "") for name in PRICE_FIELDS.values()}
+    body = {"customerId": values["price_customer_id"], "productId": product_id, "unitPrice": values["price_unit_price"]}
+    result = await api(gateway, caller, "POST", PRICES_API, json_body=body)
+    if result.ok:
+        response = redirect(_page_of(product_id, "prices"))
+        flash(response, "price-set")
+        return response
+    errors = result.field_errors(PRICE_FIELDS)
+    state = FormState(values, errors, open=True)
+    return await _refused(request, gateway, caller, product_id, result, errors, price_form=state)
+
+
+@router.post("/dashboard/products/{product_id}/prices/{override_id}")
+async def change_price(request: Request, product_id: str, override_id: str) -> Response:
+    gateway = gateway_of(request)
+    form = await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
+    unit_price = form.get("unit_price", "")
+    result = await api(gateway, caller, "PATCH", f"{PRICES_API}/{override_id}", json_body={"unitPrice": unit_price})
+    if result.ok:
+        response = redirect(_page_of(product_id, "prices"))
+        flash(response, "price-changed")
+        return response
+    errors = result.field_errors({"unitPrice": "unit_price"})
+    state = FormState({"override_id": override_id, "unit_price": unit_price}, errors)
+    return await _refused(request, gateway, caller, product_id, result, errors, price_edit=state)
+
+
+@router.post("/dashboard/products/{product_id}/prices/{override_id}/remove")
+async def remove_price(request: Request, product_id: str, override_id: str) -> Response:
+    gateway = gateway_of(request)
+    await verified_form(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        return to_login(request)
+    product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
+    result = await api(gateway, caller, "DELETE", f"{PRICES_API}/{override_id}")
+    if result.ok:
+        response = redirect(_page_of(product_id, "prices"))
+        flash(response, "price-removed")
+        return response
+    return await _refused(request, gateway, caller, product_id, result, {})
+
+
+# -- rendering one product ----------------------------------------------------------------------
+
+
+async def _refused(
+    request: Request,
+    gateway: Gateway,
+    caller: Caller,
+    product_id: str,
+    result: ApiResult,
+    errors: dict[str, str],
+    **forms: FormState,
+) -> Response:
+    """The product's page again after a refused change: the banner, the form's input and its field errors."""
+    if result.status == 404 and not forms:
+        # The product (or the price acted on) is gone or never was this company's: nothing to show again.
+        raise problem(result)
+    return await _product_page(
+        request,
+        gateway,
+        caller,
+        product_id,
+        error=banner(result, errors),
+        status_code=page_status(result.status),
+        **forms,
+    )
+
+
+async def _product_page(
+    request: Request,
+    gateway: Gateway,
+    caller: Caller,
+    product_id: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    details: FormState | None = None,
+    price_form: FormState | None = None,
+    price_edit: FormState | None = None,
+) -> Response:
+    params = request.query_params
+    prices_cursor = params.get("prices_cursor")
+    customer_search = params.get("customer_q", "").strip()
+    prices_query = {
+        "productId": product_id,
+        "limit": str(PRICES_PAGE_SIZE),
+        **({"cursor": prices_cursor} if prices_cursor else {}),
+    }
+    customers_query = {"limit": str(PICKER_SIZE), **({"q": customer_search} if customer_search else {})}
+    frame, product, prices, customers = await asyncio.gather(
+        dashboard_frame(request, gateway, caller, "products"),
+        api(gateway, caller, "GET", _product_path(product_id)),
+        api(gateway, caller, "GET", PRICES_API, query=urlencode(prices_query)),
+        api(gateway, caller, "GET", "/api/v1/customers", query=urlencode(customers_query)),
+    )
+    if isinstance(frame, Response):
+        return frame
+    if not product.ok:
+        raise problem(product)
+    overrides = prices.body.get("items", []) if prices.ok else []
+    priced = {item["customerId"] for item in overrides}
+    next_prices = prices.body.get("nextCursor") if prices.ok else None
+    context = {
+        **frame,
+        "product": product.body,
+        "details": details or FormState(_values_of(product.body)),
+        "overrides": overrides,
+        "prices_error": None if prices.ok else prices.detail,
+        "prices_first_page": prices_cursor is None,
+        "prices_next_url": f"{_page_of(product_id)}?{urlencode({'prices_cursor': next_prices})}#prices"
+        if next_prices
+        else None,
+        # Customers who already have their own price here are changed in their row, not added again.
+        "customers": [item for item in customers.body.get("items", []) if item["id"] not in priced]
+        if customers.ok
+        else [],
+        "customers_error": None if customers.ok else customers.detail,
+        "customer_search": customer_search,
+        "price_form": price_form or FormState(open=bool(customer_search)),
+        "price_edit": price_edit or FormState(),
+        "error": error,
+    }
+    return render(request, "product_detail.html", context, status_code=status_code)
