@@ -13,6 +13,15 @@ from gateway.sessions import StoredSession
 from kit.errors import NotFound, ProblemError
 
 
+@dataclass
+class FormState:
+    """One form of a page as it is shown again: the user's input, its errors, and whether it is unfolded."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    open: bool = False
+
+
 def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway

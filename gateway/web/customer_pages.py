@@ -1,7 +1,6 @@
 """Dashboard pages for customers: the list with search, one customer with its Contacts panel, addresses and prices."""
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from gateway.pipeline import Caller, Gateway
 from gateway.web.calls import (
     ApiResult,
+    FormState,
     api,
     banner,
     dashboard_frame,
@@ -20,6 +20,7 @@ from gateway.web.calls import (
     redirect,
     to_login,
 )
+from gateway.web.price_forms import PRICES_API, PriceForms
 from gateway.web.rendering import flash, render, verified_form
 from kit.errors import NotFound
 
@@ -43,20 +44,10 @@ ADDRESS_FIELDS = {
     "isDefault": "is_default",
 }
 ADDRESS_TEXT_FIELDS = tuple(name for name in ADDRESS_FIELDS.values() if name != "is_default")
-PRICES_API = "/api/v1/price-overrides"
 PRICES_PAGE_SIZE = 50
 # The API's largest page; the product picker has a search box for catalogs longer than that.
 PRODUCT_PICKER_SIZE = 200
 PRICE_FIELDS = {"productId": "price_product_id", "unitPrice": "price_unit_price"}
-
-
-@dataclass
-class FormState:
-    """One form of a page as it is shown again: the user's input, its errors, and whether it is unfolded."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    open: bool = False
 
 
 def _customer_path(customer_id: str) -> str:
@@ -382,17 +373,7 @@ async def set_price(request: Request, customer_id: str) -> Response:
     if not caller.is_staff:
         return to_login(request)
     customer_id = id_or_404(customer_id, "customer")
-    values = {name: form.get(name, "") for name in PRICE_FIELDS.values()}
-    body = {"customerId": customer_id, "productId": values["price_product_id"], "unitPrice": values["price_unit_price"]}
-    result = await api(gateway, caller, "POST", PRICES_API, json_body=body)
-    if result.ok:
-        response = redirect(_page_of(customer_id, "prices"))
-        flash(response, "price-set")
-        return response
-    errors = result.field_errors(PRICE_FIELDS)
-    return await _price_refused(
-        request, gateway, caller, customer_id, result, errors, price_form=FormState(values, errors, open=True)
-    )
+    return await _price_forms(request, gateway, caller, customer_id).set(gateway, caller, customer_id, form)
 
 
 @router.post("/dashboard/customers/{customer_id}/prices/{override_id}")
@@ -403,15 +384,7 @@ async def change_price(request: Request, customer_id: str, override_id: str) -> 
     if not caller.is_staff:
         return to_login(request)
     customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
-    unit_price = form.get("unit_price", "")
-    result = await api(gateway, caller, "PATCH", f"{PRICES_API}/{override_id}", json_body={"unitPrice": unit_price})
-    if result.ok:
-        response = redirect(_page_of(customer_id, "prices"))
-        flash(response, "price-changed")
-        return response
-    errors = result.field_errors({"unitPrice": "unit_price"})
-    state = FormState({"override_id": override_id, "unit_price": unit_price}, errors)
-    return await _price_refused(request, gateway, caller, customer_id, result, errors, price_edit=state)
+    return await _price_forms(request, gateway, caller, customer_id).change(gateway, caller, override_id, form)
 
 
 @router.post("/dashboard/customers/{customer_id}/prices/{override_id}/remove")
@@ -422,12 +395,20 @@ async def remove_price(request: Request, customer_id: str, override_id: str) -> 
     if not caller.is_staff:
         return to_login(request)
     customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
-    result = await api(gateway, caller, "DELETE", f"{PRICES_API}/{override_id}")
-    if result.ok:
-        response = redirect(_page_of(customer_id, "prices"))
-        flash(response, "price-removed")
-        return response
-    return await _price_refused(request, gateway, caller, customer_id, result, {})
+    return await _price_forms(request, gateway, caller, customer_id).remove(gateway, caller, override_id)
+
+
+def _price_forms(request: Request, gateway: Gateway, caller: Caller, customer_id: str) -> PriceForms:
+    async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
+        return await _price_refused(request, gateway, caller, customer_id, result, errors, **forms)
+
+    return PriceForms(
+        fixed="customerId",
+        picked="productId",
+        fields=PRICE_FIELDS,
+        back_to=_page_of(customer_id, "prices"),
+        refused=refused,
+    )
 
 
 async def _price_refused(

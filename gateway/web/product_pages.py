@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from gateway.pipeline import Caller, Gateway
 from gateway.web.calls import (
     ApiResult,
+    FormState,
     api,
     banner,
     dashboard_frame,
@@ -24,14 +25,13 @@ from gateway.web.calls import (
     redirect,
     to_login,
 )
-from gateway.web.customer_pages import FormState
+from gateway.web.price_forms import PRICES_API, PriceForms
 from gateway.web.rendering import flash, render, verified_form
 from kit.errors import ProblemError
 
 router = APIRouter(include_in_schema=False)
 
 PRODUCTS_API = "/api/v1/products"
-PRICES_API = "/api/v1/price-overrides"
 PRODUCTS_PAGE_SIZE = 25
 PRICES_PAGE_SIZE = 50
 # The API's largest page; a longer dropdown would not be usable anyway, so the picker has a search box.
@@ -349,16 +349,7 @@ async def set_price(request: Request, product_id: str) -> Response:
     if not caller.is_staff:
         return to_login(request)
     product_id = id_or_404(product_id, "product")
-    values = {name: form.get(name, "") for name in PRICE_FIELDS.values()}
-    body = {"customerId": values["price_customer_id"], "productId": product_id, "unitPrice": values["price_unit_price"]}
-    result = await api(gateway, caller, "POST", PRICES_API, json_body=body)
-    if result.ok:
-        response = redirect(_page_of(product_id, "prices"))
-        flash(response, "price-set")
-        return response
-    errors = result.field_errors(PRICE_FIELDS)
-    state = FormState(values, errors, open=True)
-    return await _refused(request, gateway, caller, product_id, result, errors, price_form=state)
+    return await _price_forms(request, gateway, caller, product_id).set(gateway, caller, product_id, form)
 
 
 @router.post("/dashboard/products/{product_id}/prices/{override_id}")
@@ -369,15 +360,7 @@ async def change_price(request: Request, product_id: str, override_id: str) -> R
     if not caller.is_staff:
         return to_login(request)
     product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
-    unit_price = form.get("unit_price", "")
-    result = await api(gateway, caller, "PATCH", f"{PRICES_API}/{override_id}", json_body={"unitPrice": unit_price})
-    if result.ok:
-        response = redirect(_page_of(product_id, "prices"))
-        flash(response, "price-changed")
-        return response
-    errors = result.field_errors({"unitPrice": "unit_price"})
-    state = FormState({"override_id": override_id, "unit_price": unit_price}, errors)
-    return await _refused(request, gateway, caller, product_id, result, errors, price_edit=state)
+    return await _price_forms(request, gateway, caller, product_id).change(gateway, caller, override_id, form)
 
 
 @router.post("/dashboard/products/{product_id}/prices/{override_id}/remove")
@@ -388,12 +371,20 @@ async def remove_price(request: Request, product_id: str, override_id: str) -> R
     if not caller.is_staff:
         return to_login(request)
     product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
-    result = await api(gateway, caller, "DELETE", f"{PRICES_API}/{override_id}")
-    if result.ok:
-        response = redirect(_page_of(product_id, "prices"))
-        flash(response, "price-removed")
-        return response
-    return await _refused(request, gateway, caller, product_id, result, {})
+    return await _price_forms(request, gateway, caller, product_id).remove(gateway, caller, override_id)
+
+
+def _price_forms(request: Request, gateway: Gateway, caller: Caller, product_id: str) -> PriceForms:
+    async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
+        return await _refused(request, gateway, caller, product_id, result, errors, **forms)
+
+    return PriceForms(
+        fixed="productId",
+        picked="customerId",
+        fields=PRICE_FIELDS,
+        back_to=_page_of(product_id, "prices"),
+        refused=refused,
+    )
 
 
 # -- rendering one product ----------------------------------------------------------------------
