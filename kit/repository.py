@@ -1,6 +1,7 @@
 """Tenant-scoped data access: every query a repository builds starts from `company_id = :company`."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -46,19 +47,19 @@ class TenantRepository(Generic[ModelT]):
         )
         return int(await self.session.scalar(statement) or 0)
 
-    async def lock_or_create(self, **defaults: Any) -> ModelT:
-        """For a model with one row per company (`company_id` unique, e.g. a read model of a tenant):
-        that row, locked until commit, inserted from `defaults` first when missing.
+    async def lock_or_create(self, *, unique: Sequence[str] = ("company_id",), **values: Any) -> ModelT:
+        """The company's row that the unique columns `unique` identify, locked until commit, inserted from
+        `values` first when missing. By default the model has one row per company (a tenant's read model).
 
-        Insert-if-missing then lock, so two events about a new company handled at once never collide.
+        Insert-if-missing then lock, so two events about a new row handled at once never collide.
         """
-        values = {**defaults, "company_id": self.company_id}
+        row = {**values, "company_id": self.company_id}
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self.session.execute(
-            insert(self.model).values(values).on_conflict_do_nothing(index_elements=["company_id"])
-        )
-        return (await self.session.scalars(self.statement().with_for_update())).one()
+        await self.session.execute(insert(self.model).values(row).on_conflict_do_nothing(index_elements=list(unique)))
+        model: Any = self.model
+        identified = [getattr(model, column) == row[column] for column in unique if column != "company_id"]
+        return (await self.session.scalars(self.statement().where(*identified).with_for_update())).one()
 
     def add(self, entity: ModelT) -> ModelT:
         if entity.company_id != self.company_id:
@@ -75,3 +76,13 @@ def found(value: T | None, what: str) -> T:
     if value is None:
         raise NotFound(f"{what} not found.")
     return value
+
+
+LIKE_ESCAPE = "\\"
+
+
+def substring_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally (use with
+    `escape=LIKE_ESCAPE`)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -18,7 +18,7 @@ from services.catalog.price_overrides.repository import PriceOverrideRepository
 async def record_customer(
     session: AsyncSession, company_id: uuid.UUID, facts: CustomerFacts, occurred_at: datetime
 ) -> None:
-    customer = await CustomerRepository(session, company_id).lock_or_create_by_id(facts.id)
+    customer = await CustomerRepository(session, company_id).lock_or_create(unique=("id",), id=facts.id)
     # A deleted customer stays deleted, even when an older event about it arrives late.
     if customer.deleted_at is not None or superseded(customer.updated_from_event_at, occurred_at):
         return
@@ -34,7 +34,7 @@ async def remove_customer(
 
     Each removed override raises PriceOverrideRemoved, attributed to whoever deleted the customer.
     """
-    customer = await CustomerRepository(session, company_id).lock_or_create_by_id(customer_id)
+    customer = await CustomerRepository(session, company_id).lock_or_create(unique=("id",), id=customer_id)
     if customer.deleted_at is None:
         customer.deleted_at = cause.occurred_at
     customer.email = None

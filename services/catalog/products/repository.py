@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, Select, Table, bindparam, insert, null, or_, select, update
 
 from kit.pagination import keyset_page
-from kit.repository import TenantRepository
+from kit.repository import LIKE_ESCAPE, TenantRepository, substring_pattern
 from services.catalog.models import PriceOverride, Product, ProductStatus
 
 # SKUs looked up per query in an import; both PostgreSQL and SQLite take far more bound values than this.
@@ -19,12 +19,6 @@ EXPORT_BATCH = 1_000
 def sku_key(sku: str) -> str:
     """What SKU uniqueness compares: the SKU without its letter case."""
     return sku.lower()
-
-
-def contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -53,9 +47,9 @@ class ProductRepository(TenantRepository[Product]):
 
     def _matching(self, statement: Select[Product], filters: ProductFilters) -> Select[Product]:
         if filters.query:
-            pattern = contains(filters.query)
+            pattern = substring_pattern(filters.query)
             statement = statement.where(
-                or_(Product.sku.ilike(pattern, escape="\\"), Product.name.ilike(pattern, escape="\\"))
+                or_(Product.sku.ilike(pattern, escape=LIKE_ESCAPE), Product.name.ilike(pattern, escape=LIKE_ESCAPE))
             )
         if filters.status is not None:
             statement = statement.where(Product.status == filters.status)

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, StringConstraints
 
-from kit.schemas import CamelModel
+from kit.schemas import CamelModel, blank_is_none
 from services.catalog.models import Product, ProductStatus
 from services.catalog.money import CurrencyCode, Money
 
@@ -19,11 +19,6 @@ def sku_characters(value: str) -> str:
     if not set(value) <= SKU_CHARACTERS:
         raise ValueError("A SKU may contain only letters, digits and - _ . /")
     return value
-
-
-def blank_is_none(value: str | None) -> str | None:
-    """Optional text fields store "nothing" one way: an empty or all-blank value reads as null."""
-    return value or None
 
 
 def web_address(value: str | None) -> str | None:

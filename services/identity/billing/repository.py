@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import new_id
@@ -45,15 +44,9 @@ class UsageRepository(TenantRepository[UsageCounter]):
 
     async def lock_metric(self, metric: str) -> UsageCounter:
         """The company's counter of `metric`, locked until commit; a new one starts at zero, as of never."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self.session.execute(
-            insert(UsageCounter)
-            .values(id=new_id(), company_id=self.company_id, metric=metric, value=0, updated_at=NEVER)
-            .on_conflict_do_nothing(index_elements=["company_id", "metric"])
+        return await self.lock_or_create(
+            unique=("company_id", "metric"), id=new_id(), metric=metric, value=0, updated_at=NEVER
         )
-        statement = self.statement().where(UsageCounter.metric == metric).with_for_update()
-        return (await self.session.scalars(statement)).one()
 
     async def values(self, *metrics: str) -> dict[str, int]:
         rows = await self.session.scalars(self.statement().where(UsageCounter.metric.in_(metrics)))

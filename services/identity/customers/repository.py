@@ -6,15 +6,9 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, or_
 
 from kit.pagination import keyset_page
-from kit.repository import TenantRepository
+from kit.repository import LIKE_ESCAPE, TenantRepository, substring_pattern
 from services.identity.accounts.repository import normalize_email
 from services.identity.models import Address, Customer, CustomerContact
-
-
-def _contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\\` taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class CustomerRepository(TenantRepository[Customer]):
@@ -24,9 +18,9 @@ class CustomerRepository(TenantRepository[Customer]):
         """Newest first; `query` matches a substring of the name or the email, ignoring case."""
         statement = self.statement()
         if query:
-            pattern = _contains(query)
+            pattern = substring_pattern(query)
             statement = statement.where(
-                or_(Customer.name.ilike(pattern, escape="\\"), Customer.email.ilike(pattern, escape="\\"))
+                or_(Customer.name.ilike(pattern, escape=LIKE_ESCAPE), Customer.email.ilike(pattern, escape=LIKE_ESCAPE))
             )
         return await keyset_page(
             self.session, statement, sort_column=Customer.created_at, id_column=Customer.id, limit=limit, cursor=cursor

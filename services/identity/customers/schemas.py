@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, EmailStr, StringConstraints
 
-from kit.schemas import CamelModel
+from kit.schemas import CamelModel, blank_is_none
 from services.identity.accounts.schemas import PersonName
 from services.identity.models import Customer
 
@@ -16,11 +16,6 @@ AccountStatus = Literal["PENDING", "ACTIVE"]
 
 def account_status(password_hash: str | None) -> AccountStatus:
     return "ACTIVE" if password_hash is not None else "PENDING"
-
-
-def blank_is_none(value: str | None) -> str | None:
-    """Optional text fields store "nothing" one way: an empty or all-blank value reads as null."""
-    return value or None
 
 
 OptionalText100 = Annotated[

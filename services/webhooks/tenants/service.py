@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,7 @@ from services.webhooks.tenants.schemas import CompanyFacts
 async def record_company(
     session: AsyncSession, company_id: uuid.UUID, facts: CompanyFacts, occurred_at: datetime
 ) -> None:
-    fields = {"name": facts.name, "slug": facts.slug, "updated_from_event_at": occurred_at}
+    fields: dict[str, Any] = {"name": facts.name, "slug": facts.slug, "updated_from_event_at": occurred_at}
     tenant = await LocalTenantRepository(session, company_id).lock_or_create(**fields)
     if superseded(tenant.updated_from_event_at, occurred_at):
         return

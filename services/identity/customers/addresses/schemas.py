@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import pycountry
 from pydantic import AfterValidator, StringConstraints, field_validator
 
-from kit.schemas import CamelModel
-from services.identity.customers.schemas import OptionalText100, blank_is_none
+from kit.schemas import CamelModel, blank_is_none
+from services.identity.customers.schemas import OptionalText100
 from services.identity.models import Address
 
 COUNTRY_PATTERN = re.compile(r"[A-Z]{2}")
