@@ -19,7 +19,6 @@ import asyncio
 import csv
 import io
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -39,8 +37,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from deploy.components import SERVICES
-from deploy.local import Topology, ensure_databases
+from deploy.local import Topology, ensure_databases, free_port
 from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
+from kit.bus import delete_namespace
 from kit.context import CONTEXT_HEADER, ContextSigner, Principal, RequestContext
 from kit.settings import PlatformSettings
 
@@ -82,13 +81,6 @@ class Figures:
             f"p99 {self.percentile(0.99):6.2f} ms   mean {statistics.fmean(self.latencies_ms):6.2f} ms   "
             f"{self.throughput:7.1f} req/s"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def products_csv() -> bytes:
@@ -329,17 +321,6 @@ async def drop_databases(urls: list[str]) -> None:
             await engine.dispose()
 
 
-async def delete_namespace(broker_url: str, namespace: str, retry_levels: int) -> None:
-    connection = await aio_pika.connect(broker_url)
-    async with connection:
-        channel = await connection.channel()
-        for service in SERVICES:
-            base = f"{namespace}.{service}.events"
-            for name in [base, f"{base}.dlq", *(f"{base}.retry.{n}" for n in range(1, retry_levels + 1))]:
-                await channel.queue_delete(name)
-        await channel.exchange_delete(f"{namespace}.events")
-
-
 async def run(requests: int, warmup: int, postgres: str) -> None:
     token = secrets.token_hex(4)
     platform = PlatformSettings()
@@ -367,7 +348,7 @@ async def run(requests: int, warmup: int, postgres: str) -> None:
     finally:
         await asyncio.to_thread(topology.stop)
         await drop_databases(list(urls.values()))
-        await delete_namespace(platform.broker_url, namespace, len(platform.consumer_retry_delays))
+        await delete_namespace(platform.broker_url, namespace, SERVICES, len(platform.consumer_retry_delays))
 
 
 def main(argv: list[str] | None = None) -> int:

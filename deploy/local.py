@@ -11,6 +11,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -64,6 +65,14 @@ async def ensure_databases(urls: Iterable[str]) -> list[str]:
         finally:
             await engine.dispose()
     return created
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now, for a topology of its own (tests, benchmarks)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def stopped_cleanly(exit_code: int | None) -> bool:

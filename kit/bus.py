@@ -291,3 +291,16 @@ class InProcessBus(Bus):
                     else:
                         logger.warning("event handler failed, will retry", extra={"attempt": attempt})
                         await asyncio.sleep(delay)
+
+
+async def delete_namespace(url: str, namespace: str, services: Sequence[str], retry_levels: int) -> None:
+    """Remove what RabbitBus declared under `namespace`: the exchange, and each service's queue with its
+    retry and dead-letter queues (for throwaway namespaces: test runs, benchmarks)."""
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for service in services:
+            base = f"{namespace}.{service}.events"
+            for name in [base, f"{base}.dlq", *(f"{base}.retry.{n}" for n in range(1, retry_levels + 1))]:
+                await channel.queue_delete(name)
+        await channel.exchange_delete(f"{namespace}.events")

@@ -11,10 +11,10 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import aio_pika
 import asyncpg
 
-SERVICES = ("identity", "catalog", "orders", "audit", "webhooks")
+from deploy.components import SERVICES
+from kit.bus import delete_namespace
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,4 @@ async def drop_databases(infra: Infrastructure, prefix: str) -> None:
 
 async def delete_broker_namespace(infra: Infrastructure, namespace: str, retry_levels: int = 3) -> None:
     """Remove the exchange and every service queue a run declared under `namespace`."""
-    connection = await aio_pika.connect(infra.broker_url)
-    async with connection:
-        channel = await connection.channel()
-        for service in SERVICES:
-            base = f"{namespace}.{service}.events"
-            for name in [base, f"{base}.dlq", *(f"{base}.retry.{n}" for n in range(1, retry_levels + 1))]:
-                await channel.queue_delete(name)
-        await channel.exchange_delete(f"{namespace}.events")
+    await delete_namespace(infra.broker_url, namespace, SERVICES, retry_levels)

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from deploy.components import SERVICES
-from deploy.local import REPOSITORY, Topology, stopped_cleanly
+from deploy.local import REPOSITORY, Topology, free_port, stopped_cleanly
 from kit.settings import PlatformSettings
 from tests import infrastructure
 from tests.conftest import DatabaseFactory
@@ -41,13 +40,6 @@ class RunningSystem:
     # Sits between identity's outbox relay and RabbitMQ: pause() cuts that path, resume() restores it.
     identity_broker_proxy: TcpProxy | None = None
     topology: Topology | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def through_proxy(url: str, port: int) -> str:
