@@ -134,7 +134,7 @@ class SessionStore:
             created_at=utcnow(),
         )
         async with self.redis.pipeline(transaction=True) as pipe:
-            if replacing and _plausible_token(replacing):
+            if replacing and _ref_of(replacing) is not None:
                 pipe.delete(self.key(replacing))
             pipe.set(self.key(session.token), session.to_json(), ex=self.idle)
             await pipe.execute()
@@ -206,7 +206,3 @@ def _ref_of(token: str) -> uuid.UUID | None:
         return uuid.UUID(hex=ref)
     except ValueError:
         return None
-
-
-def _plausible_token(token: str) -> bool:
-    return _ref_of(token) is not None

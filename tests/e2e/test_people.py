@@ -133,6 +133,18 @@ async def test_storefront_session_is_valid_only_under_its_own_storefront(full_sy
         assert elsewhere.status_code == 401
         assert staff_api.status_code == 401
 
+        # A storefront session's changes need the CSRF header too; without it nothing is created.
+        colleague = {"email": f"{unique('colleague')}@example.com", "role": "VIEWER"}
+        forged = await buyer.post(f"/store/{our_slug}/api/contacts", json=colleague)
+        assert forged.status_code == 403
+        assert "X-CSRF-Token" in forged.json()["detail"]
+        listed = (await buyer.get(f"/store/{our_slug}/api/contacts")).json()["items"]
+        assert colleague["email"] not in {item["email"] for item in listed}
+        genuine = await buyer.post(
+            f"/store/{our_slug}/api/contacts", json=colleague, headers={CSRF_HEADER: buyer.cookies["distribu_csrf"]}
+        )
+        assert genuine.status_code == 201, genuine.text
+
         logout = await buyer.post(
             f"/store/{our_slug}/api/logout", headers={CSRF_HEADER: buyer.cookies["distribu_csrf"]}
         )
