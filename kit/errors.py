@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -144,6 +145,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         body = problem_body(exc.status_code, title, str(exc.detail), slug, request.url.path)
         return problem_response(body, exc.headers)
 
+    async def handle_database(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if not exc.connection_invalidated:
+            return await handle_unexpected(request, exc)
+        # The database went away under a pooled connection (a restart, a failover). SQLAlchemy has
+        # dropped the pool's connections by now, so the caller's retry gets fresh ones.
+        logger.warning("database connection lost", extra={"path": request.url.path, "error": repr(exc.orig)})
+        error = ServiceUnavailable("The database connection was interrupted; try again.", headers={"Retry-After": "1"})
+        return problem_response(error.to_problem(request.url.path), error.headers)
+
     async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
         body = problem_body(500, "Internal Server Error", "Something went wrong on our side.", "internal-error")
@@ -152,6 +163,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, handle_problem)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(StarletteHTTPException, handle_http)
+    app.add_exception_handler(DBAPIError, handle_database)
     app.add_exception_handler(Exception, handle_unexpected)
 
 

@@ -5,23 +5,31 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
+import asyncpg
 import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from kit.context import ContextSigner, Principal
 from kit.events import EventEnvelope
 from kit.service import create_service_app
 from kit.settings import PlatformSettings
 from tests.conftest import DatabaseFactory, context_headers, start_app
+from tests.infrastructure import Infrastructure
 from tests.kit.sample_service import SPEC, NoteWritten
 from tests.support.broker import probe
 
 
 @pytest.fixture
-async def sample(new_database: DatabaseFactory, platform: PlatformSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_service_app(SPEC, await new_database("kitsample"), platform, run_relay=True)
+async def sample_url(new_database: DatabaseFactory) -> str:
+    return await new_database("kitsample")
+
+
+@pytest.fixture
+async def sample(sample_url: str, platform: PlatformSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_service_app(SPEC, sample_url, platform, run_relay=True)
     async with AsyncExitStack() as stack:
         yield await start_app(stack, app)
 
@@ -73,3 +81,38 @@ async def test_a_failed_request_keeps_neither_its_rows_nor_its_events(
         assert await watcher.nothing_more(0.5)
 
     assert (await sample.get("/notes", headers=headers)).json() == []
+
+
+async def test_a_read_session_runs_each_statement_on_its_own(sample: httpx.AsyncClient, signer: ContextSigner) -> None:
+    headers = _headers(signer, uuid.uuid4())
+    first, second = (await sample.get("/notes/statement-times/read-session", headers=headers)).json()
+    assert first < second  # no transaction: each statement has its own now()
+    first, second = (await sample.get("/notes/statement-times/session", headers=headers)).json()
+    assert first == second  # one transaction: now() is its start
+
+
+async def test_a_lost_database_connection_is_a_503_and_the_next_request_reconnects(
+    sample: httpx.AsyncClient, sample_url: str, signer: ContextSigner, infra: Infrastructure
+) -> None:
+    headers = _headers(signer, uuid.uuid4())
+    assert (await sample.post("/notes", json={"text": "kept"}, headers=headers)).status_code == 201
+    # What a database restart does to the connections the service keeps in its pool.
+    admin = await asyncpg.connect(infra.postgres_url + "/postgres")
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            make_url(sample_url).database,
+        )
+    finally:
+        await admin.close()
+    assert ended >= 1
+
+    lost = await sample.get("/notes", headers=headers)
+    assert lost.status_code == 503
+    assert lost.headers["content-type"] == "application/problem+json"
+    assert lost.headers["retry-after"] == "1"
+    assert "try again" in lost.json()["detail"]
+
+    again = await sample.get("/notes", headers=headers)
+    assert again.status_code == 200
+    assert [note["text"] for note in again.json()] == ["kept"]

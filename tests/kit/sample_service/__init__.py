@@ -1,15 +1,19 @@
-"""A test-only service on the kit: one tenant table, an endpoint that writes and emits, one that fails after."""
+"""A test-only service on the kit: one tenant table, an endpoint that writes and emits, one that fails after,
+and reads with and without a transaction."""
 
+import asyncio
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
 from fastapi import APIRouter
-from sqlalchemy import String, select
+from sqlalchemy import String, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.context import Context
-from kit.db import TYPE_ANNOTATION_MAP, IdMixin, Session, TenantMixin, new_metadata
+from kit.db import TYPE_ANNOTATION_MAP, IdMixin, ReadSession, Session, TenantMixin, new_metadata
 from kit.errors import Conflict
 from kit.events import EntityRef, Event
 from kit.outbox import emit
@@ -68,10 +72,28 @@ async def write_note(body: NoteIn, session: Session, context: Context) -> NoteOu
 
 
 @router.get("")
-async def list_notes(session: Session, context: Context) -> list[NoteOut]:
+async def list_notes(session: ReadSession, context: Context) -> list[NoteOut]:
     company_id = context.require_company()
     notes = await session.scalars(select(Note).where(Note.company_id == company_id).order_by(Note.id))
     return [NoteOut(id=note.id, text=note.text) for note in notes]
+
+
+async def _statement_times(session: AsyncSession) -> list[datetime]:
+    """now() of two statements 50 ms apart: the same inside one transaction, apart without one."""
+    first = await session.scalar(text("SELECT now()"))
+    await asyncio.sleep(0.05)
+    second = await session.scalar(text("SELECT now()"))
+    return [first, second]
+
+
+@router.get("/statement-times/read-session")
+async def read_session_times(session: ReadSession, context: Context) -> list[datetime]:
+    return await _statement_times(session)
+
+
+@router.get("/statement-times/session")
+async def session_times(session: Session, context: Context) -> list[datetime]:
+    return await _statement_times(session)
 
 
 SPEC = ServiceSpec(
