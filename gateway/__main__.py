@@ -1,9 +1,8 @@
 """`python -m gateway`: serve the gateway on GATEWAY_HOST:GATEWAY_PORT."""
 
-import uvicorn
-
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
+from kit.cli import serve
 from kit.logging import configure_logging
 from kit.settings import PlatformSettings
 
@@ -12,8 +11,7 @@ def main() -> None:
     settings = GatewaySettings()
     platform = PlatformSettings()
     configure_logging("gateway", platform.log_level)
-    app = create_app(settings, platform)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    serve(create_app(settings, platform), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":
