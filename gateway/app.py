@@ -75,7 +75,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC_DIRECTORY)), name="static")
     # Everything else under /api and /store/{slug}/api is the route table's. Before the pages: the API's
     # calls are the hot path, and each route tried before the match costs every request.
-    app.include_router(api.router)
+    api.install(app)
     app.include_router(pages.router)
     app.include_router(storefront_pages.router)
     app.include_router(customer_pages.router)

@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterable, Mapping
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from kit.context import ANONYMOUS, CONTEXT_HEADER, ContextSigner, RequestContext
 from kit.errors import ServiceUnavailable
@@ -49,8 +50,17 @@ def response_headers(upstream: httpx.Headers) -> list[tuple[str, str]]:
     return [(name, value) for name, value in upstream.multi_items() if name.lower() not in _NEVER_RETURNED]
 
 
+# Idle connections are reused for 30 s, well inside the services' keep-alive (kit.cli).
+_POOL = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+
+
 class Upstreams:
-    """One client per service: by URL in full mode, by in-process transport in embedded mode."""
+    """One transport per service: by URL in full mode, in-process (ASGI) in embedded mode and tests.
+
+    Calls go straight to the transport, with no httpx client around it: the gateway needs none of a
+    client's cookies, redirects or auth, and on the hot path they cost more than the call. By URL,
+    requests travel on aiohttp under httpx's interface, at about half the CPU of httpx's own transport.
+    """
 
     def __init__(
         self,
@@ -61,22 +71,21 @@ class Upstreams:
         timeout: float = 30.0,
     ) -> None:
         self.signer = signer
-        self.clients: dict[str, httpx.AsyncClient] = {}
-        transports = transports or {}
+        self.timeout = httpx.Timeout(timeout)
+        self.base_urls: dict[str, str] = {}
+        self.transports: dict[str, httpx.AsyncBaseTransport] = {}
         for name, url in urls.items():
-            transport = transports.get(name)
-            base_url = f"http://{name}" if transport is not None else url
-            self.clients[name] = httpx.AsyncClient(
-                base_url=base_url, transport=transport, timeout=timeout, follow_redirects=False
-            )
+            transport = (transports or {}).get(name)
+            self.base_urls[name] = f"http://{name}" if transport is not None else url.rstrip("/")
+            self.transports[name] = transport or AiohttpTransport(limits=_POOL)
 
     @property
     def names(self) -> list[str]:
-        return list(self.clients)
+        return list(self.transports)
 
     async def close(self) -> None:
-        for client in self.clients.values():
-            await client.aclose()
+        for transport in self.transports.values():
+            await transport.aclose()
 
     async def send(
         self,
@@ -90,23 +99,16 @@ class Upstreams:
         content: bytes | AsyncIterable[bytes] | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        """Forward one call with a context signed for `service`; 503 if the service cannot be reached."""
-        client = self.clients[service]
+        """Forward one call with a context signed for `service`; 503 if the service cannot be reached.
+
+        The answer is read whole unless `stream`; then the caller reads it and must close it.
+        """
         outgoing = [
             *(headers or []),
             (CONTEXT_HEADER, self.signer.sign(context, service)),
             (REQUEST_ID_HEADER, context.request_id),
         ]
-        url = f"{path}?{query}" if query else path
-        request = client.build_request(method, url, headers=outgoing, content=content)
-        try:
-            return await client.send(request, stream=stream)
-        except (httpx.TransportError, OSError) as error:
-            logger.warning("service unreachable", extra={"service": service, "error": repr(error)})
-            raise ServiceUnavailable(
-                f"The {service} service is unavailable right now; try again shortly.",
-                headers={"Retry-After": "5"},
-            ) from error
+        return await self._exchange(service, method, f"{path}?{query}" if query else path, outgoing, content, stream)
 
     async def call_internal(self, service: str, method: str, path: str, request_id: str) -> httpx.Response:
         """A call the gateway makes on its own behalf (storefront lookup, OpenAPI), as anonymous."""
@@ -114,4 +116,37 @@ class Upstreams:
         return await self.send(service, method, path, context)
 
     async def health(self, service: str) -> httpx.Response:
-        return await self.clients[service].get("/healthz", timeout=2.0)
+        return await self._exchange(service, "GET", "/healthz", [], None, False, httpx.Timeout(2.0))
+
+    async def _exchange(
+        self,
+        service: str,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        content: bytes | AsyncIterable[bytes] | None,
+        stream: bool,
+        wait: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        request = httpx.Request(
+            method,
+            self.base_urls[service] + target,
+            headers=headers,
+            content=content,
+            extensions={"timeout": (wait or self.timeout).as_dict()},
+        )
+        try:
+            response = await self.transports[service].handle_async_request(request)
+            response.request = request
+            if not stream:
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+        except (httpx.TransportError, OSError) as error:
+            logger.warning("service unreachable", extra={"service": service, "error": repr(error)})
+            raise ServiceUnavailable(
+                f"The {service} service is unavailable right now; try again shortly.",
+                headers={"Retry-After": "5"},
+            ) from error
+        return response
