@@ -55,13 +55,8 @@ async def keyset_page(
     limit: int,
     cursor: str | None,
     descending: bool = True,
-    columns: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """One page of `statement` ordered by (sort, id), and the cursor of the next page if any.
-
-    Entities by default; `columns=True` for a select of columns (rows), which must include the sort
-    and id columns under their own names.
-    """
+    """One page of the entities `statement` selects, ordered by (sort, id), and the next page's cursor if any."""
     if cursor:
         sort_is_datetime = sort_column.type.python_type is datetime
         sort_value, row_id = decode_cursor(cursor, sort_is_datetime=sort_is_datetime)
@@ -71,9 +66,15 @@ async def keyset_page(
         statement = statement.where(position < cursor_position if descending else position > cursor_position)
     order = (sort_column.desc(), id_column.desc()) if descending else (sort_column.asc(), id_column.asc())
     paged = statement.order_by(*order).limit(limit + 1)
-    rows: list[Any] = list((await (session.execute(paged) if columns else session.scalars(paged))).all())
+    rows: list[Any] = list((await session.scalars(paged)).all())
+    return page_of(rows, limit, sort_key=sort_column.key, id_key=id_column.key)
+
+
+def page_of(rows: list[Any], limit: int, *, sort_key: str, id_key: str) -> tuple[list[Any], str | None]:
+    """The first `limit` of up to `limit + 1` rows fetched in page order, and the next page's cursor
+    if there was one more."""
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    return rows, encode_cursor(getattr(last, sort_column.key), getattr(last, id_column.key))
+    return rows, encode_cursor(getattr(last, sort_key), getattr(last, id_key))

@@ -4,6 +4,7 @@ prices for guests only when the company shows them."""
 import uuid
 from typing import Any
 
+from services.catalog.storefront.schemas import StorefrontProductPage
 from tests.catalog.support import (
     PRODUCTS,
     STORE_CATEGORIES,
@@ -208,3 +209,61 @@ async def test_the_storefront_needs_a_company(catalog: Catalog) -> None:
     assert_problem(await catalog.client.get(STORE_CATEGORIES), 401)
     # A company catalog has not heard of yet (a moment after signup): retry shortly.
     assert_problem(await catalog.client.get(STORE_PRODUCTS, headers=catalog.guest(uuid.uuid4())), 503)
+
+
+async def test_search_and_category_pages_walk_with_a_cursor(catalog: Catalog) -> None:
+    company_id = await catalog.new_company()
+    for sku, name, category in [
+        ("GLV-1", "Nitrile gloves", "Gloves"),
+        ("GLV-2", "Latex gloves", "Gloves"),
+        ("GLV-3", "Cotton gloves", "Gloves"),
+        ("GLV-4", "Gloves rack", "Storage"),
+        ("MISC", "Mystery box", "Gloves"),
+    ]:
+        await catalog.create_product(company_id, sku=sku, name=name, category=category)
+
+    seen: list[str] = []
+    params: dict[str, Any] = {"q": "glove", "category": "Gloves", "limit": 1}
+    while True:
+        page = await storefront(catalog, catalog.guest(company_id), **params)
+        seen.extend(item["sku"] for item in page["items"])
+        if page["nextCursor"] is None:
+            break
+        params["cursor"] = page["nextCursor"]
+
+    assert seen == ["GLV-3", "GLV-2", "GLV-1"]
+
+
+async def test_an_empty_page_still_tells_the_currency_and_whether_prices_show(catalog: Catalog) -> None:
+    company_id = await catalog.new_company(currency="GBP", show_prices_to_guests=True)
+
+    page = await storefront(catalog, catalog.guest(company_id), q="nothing like this")
+
+    assert page == {"items": [], "nextCursor": None, "pricesVisible": True, "currency": "GBP"}
+
+
+async def test_the_page_is_exactly_what_its_documented_model_writes(catalog: Catalog) -> None:
+    """The page's JSON is written without building models (the storefront's hottest path): it must be
+    byte for byte what StorefrontProductPage writes for the same page, for shoppers and guests."""
+    company_id = await catalog.new_company(currency="EUR")
+    customer_id = await catalog.new_customer(company_id)
+    await catalog.create_product(
+        company_id,
+        sku="CAFE-1",
+        name="Café crème «fin» 日本",
+        description='Beans, "roasted" \\ ground',
+        category="Kaffee & Tee",
+        imageUrl="https://img.example.com/cafe.png",
+        unitPrice="1234567.50",
+        unitOfSale="1 kg",
+    )
+    plain = await catalog.create_product(company_id, sku="PLAIN", name="Plain", unitPrice="0.00")
+    await catalog.set_override(company_id, customer_id, plain["id"], "0.10")
+
+    for headers in (catalog.contact(company_id, customer_id), catalog.guest(company_id)):
+        for params in ({}, {"limit": 1}):
+            response = await catalog.client.get(STORE_PRODUCTS, params=params, headers=headers)
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/json"
+            page = StorefrontProductPage.model_validate_json(response.content)
+            assert page.model_dump_json(by_alias=True).encode() == response.content

@@ -1,15 +1,29 @@
 """Queries on products; every one scoped by company."""
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, insert, null, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
-from kit.pagination import keyset_page
+from kit.pagination import decode_cursor, keyset_page, page_of
 from kit.repository import LIKE_ESCAPE, TenantRepository, substring_pattern
-from services.catalog.models import PriceOverride, Product, ProductStatus
+from services.catalog.models import PriceOverride, Product, ProductStatus, Tenant
 
 # SKUs looked up per query in an import; both PostgreSQL and SQLite take far more bound values than this.
 SKU_LOOKUP_BATCH = 10_000
@@ -42,15 +56,52 @@ STOREFRONT_COLUMNS = (
 )
 
 
+def _search(pattern: str | BindParameter[str]) -> ColumnElement[bool]:
+    """SKU or name contains the pattern (see `substring_pattern`), in any letter case."""
+    return or_(Product.sku.ilike(pattern, escape=LIKE_ESCAPE), Product.name.ilike(pattern, escape=LIKE_ESCAPE))
+
+
+@functools.cache
+def _storefront_page(*, search: bool, by_category: bool, after: bool) -> Select[*tuple[Any, ...]]:
+    """The storefront's page query for one combination of filters, built once (building and hashing a
+    statement costs more than running it): one query, no ORM objects, for the storefront's hottest path.
+
+    Bound values: company_id, customer_id (None for a guest), limit, and as the flags say pattern,
+    category, and the cursor's after_name and after_id.
+    """
+    custom_price = (
+        select(PriceOverride.unit_price)
+        .where(
+            PriceOverride.company_id == bindparam("company_id"),
+            PriceOverride.customer_id == bindparam("customer_id", type_=PriceOverride.customer_id.type),
+            PriceOverride.product_id == Product.id,
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        select(*STOREFRONT_COLUMNS, custom_price.label("custom_price"), Tenant.currency, Tenant.show_prices_to_guests)
+        .join(Tenant, Tenant.company_id == Product.company_id)
+        .where(Product.company_id == bindparam("company_id"), Product.status == ProductStatus.ACTIVE)
+    )
+    if search:
+        statement = statement.where(_search(bindparam("pattern", type_=String())))
+    if by_category:
+        statement = statement.where(Product.category == bindparam("category"))
+    if after:
+        # A row-value comparison, so the (company_id, status, name, id) index serves it as one range scan.
+        after_position = tuple_(
+            bindparam("after_name", type_=Product.name.type), bindparam("after_id", type_=Product.id.type)
+        )
+        statement = statement.where(tuple_(Product.name, Product.id) > after_position)
+    return statement.order_by(Product.name, Product.id).limit(bindparam("limit"))
+
+
 class ProductRepository(TenantRepository[Product]):
     model = Product
 
     def _matching(self, statement: Select[Product], filters: ProductFilters) -> Select[Product]:
         if filters.query:
-            pattern = substring_pattern(filters.query)
-            statement = statement.where(
-                or_(Product.sku.ilike(pattern, escape=LIKE_ESCAPE), Product.name.ilike(pattern, escape=LIKE_ESCAPE))
-            )
+            statement = statement.where(_search(substring_pattern(filters.query)))
         if filters.status is not None:
             statement = statement.where(Product.status == filters.status)
         if filters.category is not None:
@@ -80,33 +131,20 @@ class ProductRepository(TenantRepository[Product]):
         cursor: str | None,
     ) -> tuple[list[Row[Any]], str | None]:
         """ACTIVE products only, by name then id (the storefront's order), as rows of the columns the
-        storefront shows plus `custom_price`: the customer's own price, if it has one (one query, no
-        ORM objects: this is the storefront's hottest path)."""
-        filters = ProductFilters(query=query, status=ProductStatus.ACTIVE, category=category)
-        custom_price = (
-            select(PriceOverride.unit_price)
-            .where(
-                PriceOverride.company_id == self.company_id,
-                PriceOverride.customer_id == customer_id,
-                PriceOverride.product_id == Product.id,
-            )
-            .scalar_subquery()
-            if customer_id is not None
-            else null()
+        storefront shows plus `custom_price` (the customer's own price, if it has one) and the tenant's
+        `currency` and `show_prices_to_guests`. An empty page says nothing of the tenant."""
+        values: dict[str, Any] = {"company_id": self.company_id, "limit": limit + 1, "customer_id": customer_id}
+        if query:
+            values["pattern"] = substring_pattern(query)
+        if category is not None:
+            values["category"] = category
+        if cursor:
+            values["after_name"], values["after_id"] = decode_cursor(cursor, sort_is_datetime=False)
+        statement = _storefront_page(
+            search="pattern" in values, by_category=category is not None, after="after_name" in values
         )
-        statement = self._matching(self.statement(), filters).with_only_columns(
-            *STOREFRONT_COLUMNS, custom_price.label("custom_price")
-        )
-        return await keyset_page(
-            self.session,
-            statement,
-            sort_column=Product.name,
-            id_column=Product.id,
-            limit=limit,
-            cursor=cursor,
-            descending=False,
-            columns=True,
-        )
+        rows = list((await self.session.execute(statement, values)).all())
+        return page_of(rows, limit, sort_key="name", id_key="id")
 
     async def get_active(self, product_id: uuid.UUID) -> Product | None:
         product: Product | None = await self.session.scalar(

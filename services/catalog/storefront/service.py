@@ -14,7 +14,7 @@ from kit.context import RequestContext
 from kit.repository import found
 from services.catalog.price_overrides.repository import PriceOverrideRepository
 from services.catalog.products.repository import ProductRepository
-from services.catalog.storefront.schemas import CategoryList, StorefrontProduct, StorefrontProductPage
+from services.catalog.storefront.schemas import CategoryList, StorefrontProduct, storefront_page_json
 from services.catalog.tenants.service import get_tenant
 
 
@@ -28,17 +28,27 @@ class Shopper:
     prices_visible: bool
 
 
-async def shopper(session: AsyncSession, context: RequestContext) -> Shopper:
-    """The gateway resolves the principal afresh on every request, so its customer can be trusted as is."""
-    company_id = context.require_company()
-    tenant = await get_tenant(session, company_id)
+def customer_of(context: RequestContext) -> uuid.UUID | None:
+    """The customer a signed-in customer or contact buys for; None for a guest.
+
+    The gateway resolves the principal afresh on every request, so its customer can be trusted as is.
+    """
     principal = context.principal
-    customer_id = None
-    if principal.type in ("customer", "contact"):
-        # A customer's own account acts for itself.
-        customer_id = principal.customer_id or (principal.id if principal.type == "customer" else None)
-    prices_visible = customer_id is not None or tenant.show_prices_to_guests
-    return Shopper(company_id, tenant.currency, customer_id, prices_visible)
+    if principal.type not in ("customer", "contact"):
+        return None
+    # A customer's own account acts for itself.
+    return principal.customer_id or (principal.id if principal.type == "customer" else None)
+
+
+def shopper_of(context: RequestContext, *, currency: str, show_prices_to_guests: bool) -> Shopper:
+    customer_id = customer_of(context)
+    prices_visible = customer_id is not None or show_prices_to_guests
+    return Shopper(context.require_company(), currency, customer_id, prices_visible)
+
+
+async def shopper(session: AsyncSession, context: RequestContext) -> Shopper:
+    tenant = await get_tenant(session, context.require_company())
+    return shopper_of(context, currency=tenant.currency, show_prices_to_guests=tenant.show_prices_to_guests)
 
 
 async def _custom_prices(
@@ -50,7 +60,7 @@ async def _custom_prices(
     return await overrides.prices_for_customer(shopper.customer_id, product_ids)
 
 
-async def product_page(
+async def product_page_json(
     session: AsyncSession,
     context: RequestContext,
     *,
@@ -58,19 +68,18 @@ async def product_page(
     category: str | None,
     limit: int,
     cursor: str | None,
-) -> StorefrontProductPage:
-    viewer = await shopper(session, context)
-    rows, next_cursor = await ProductRepository(session, viewer.company_id).active_page(
-        query=query, category=category, customer_id=viewer.customer_id, limit=limit, cursor=cursor
+) -> bytes:
+    """A StorefrontProductPage, as JSON."""
+    rows, next_cursor = await ProductRepository(session, context.require_company()).active_page(
+        query=query, category=category, customer_id=customer_of(context), limit=limit, cursor=cursor
     )
-    items = [
-        StorefrontProduct.of(
-            row, currency=viewer.currency, prices_visible=viewer.prices_visible, custom_price=row.custom_price
-        )
-        for row in rows
-    ]
-    return StorefrontProductPage(
-        items=items, next_cursor=next_cursor, prices_visible=viewer.prices_visible, currency=viewer.currency
+    # The page's rows carry the tenant's settings (one query); only an empty page asks for them apart.
+    if rows:
+        viewer = shopper_of(context, currency=rows[0].currency, show_prices_to_guests=rows[0].show_prices_to_guests)
+    else:
+        viewer = await shopper(session, context)
+    return storefront_page_json(
+        rows, next_cursor=next_cursor, currency=viewer.currency, prices_visible=viewer.prices_visible
     )
 
 
