@@ -5,12 +5,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import MetaData, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import Bus
-from kit.db import Database, commit, utcnow
+from kit.db import Database, commit, upsert, utcnow
 from kit.events import Event, EventEnvelope, routing_key
 from kit.logging import company_id_var
 
@@ -68,26 +67,18 @@ class EventConsumer:
         company_id_var.set(str(envelope.company_id) if envelope.company_id else None)
         processed = metadata.tables["processed_events"]
         async with database.sessionmaker() as session:
-            seen = await session.scalar(select(processed.c.event_id).where(processed.c.event_id == envelope.id))
-            if seen is not None:
-                return False
-            try:
-                # On PostgreSQL a concurrent delivery's insert blocks here until the winner commits, then
-                # fails here (not at commit), so the insert belongs inside the try as well.
-                await session.execute(
-                    insert(processed).values(event_id=envelope.id, event_type=envelope.type, processed_at=utcnow())
-                )
-                await handler(session, envelope)
-                await commit(session)
-            except IntegrityError:
-                # A concurrent delivery of the same event won the insert; its effects stand, drop ours.
-                await session.rollback()
-                duplicate = await session.scalar(
-                    select(processed.c.event_id).where(processed.c.event_id == envelope.id)
-                )
-                if duplicate is None:
-                    raise
-                return False
+            # Recorded first, with the handler's effects in the same transaction. On PostgreSQL a concurrent
+            # delivery of the same event waits here until the first one commits, then records nothing.
+            first_time = await session.scalar(
+                upsert(session, processed)
+                .values(event_id=envelope.id, event_type=envelope.type, processed_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(processed.c.event_id)
+            )
+            if first_time is None:
+                return False  # applied before: a redelivery
+            await handler(session, envelope)
+            await commit(session)
         logger.debug("event processed", extra={"type": envelope.type})
         return True
 

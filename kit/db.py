@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -109,6 +110,13 @@ class TenantMixin:
     """Rows owned by one company; repositories scope every query by it."""
 
     company_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
+def upsert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` (a Table or a model) that can say ON CONFLICT, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 AfterCommit = Callable[[], Awaitable[None]]

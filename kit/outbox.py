@@ -172,32 +172,35 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            published: list[uuid.UUID] = []
-            failure: Exception | None = None
-            for row in rows:
-                message = OutgoingMessage(
+            messages = [
+                OutgoingMessage(
                     message_id=str(row.id),
                     routing_key=row.routing_key,
                     body=EventEnvelope.model_validate(row.payload).model_dump_json(by_alias=True).encode(),
                     headers=dict(row.headers or {}),
                 )
-                try:
-                    await self.bus.publish(message)
-                except Exception as error:
-                    failure = error
-                    break
-                published.append(row.id)
-            # Keep what went out; the rest stays pending and is retried in order.
+                for row in rows
+            ]
+            # Sent in order on one channel, their confirms awaited together: one at a time, each confirm
+            # (the broker has written the message to its queues' logs) made a 10,000-product import's
+            # events take minutes to go out.
+            outcomes = await asyncio.gather(
+                *(self.bus.publish(message) for message in messages), return_exceptions=True
+            )
+            published = [row.id for row, outcome in zip(rows, outcomes, strict=True) if outcome is None]
+            failed = [(row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None]
+            failure = failed[0][1] if failed else None
+            # Keep what went out; what did not stays pending for the next batch.
             if published:
                 await session.execute(update(table).where(table.c.id.in_(published)).values(published_at=utcnow()))
-            if failure is not None:
+            if failed:
                 await session.execute(
                     update(table)
-                    .where(table.c.id == rows[len(published)].id)
+                    .where(table.c.id.in_([row.id for row, _ in failed]))
                     .values(attempts=table.c.attempts + 1, last_error=repr(failure)[:2000])
                 )
             await session.commit()
-        if failure is not None:
+        if isinstance(failure, BaseException):
             raise failure
         return len(published)
 

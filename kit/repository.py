@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import TenantMixin
+from kit.db import TenantMixin, upsert
 from kit.errors import NotFound
 
 ModelT = TypeVar("ModelT", bound=TenantMixin)
@@ -54,9 +53,8 @@ class TenantRepository(Generic[ModelT]):
         Insert-if-missing then lock, so two events about a new row handled at once never collide.
         """
         row = {**values, "company_id": self.company_id}
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await self.session.execute(insert(self.model).values(row).on_conflict_do_nothing(index_elements=list(unique)))
+        insert = upsert(self.session, self.model).values(row).on_conflict_do_nothing(index_elements=list(unique))
+        await self.session.execute(insert)
         model: Any = self.model
         identified = [getattr(model, column) == row[column] for column in unique if column != "company_id"]
         return (await self.session.scalars(self.statement().where(*identified).with_for_update())).one()

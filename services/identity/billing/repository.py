@@ -1,17 +1,14 @@
 """Queries on plans (global), subscriptions and usage counters (per company)."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import new_id
+from kit.db import new_id, upsert
 from kit.repository import TenantRepository
 from services.identity.models import Plan, Subscription, UsageCounter
-
-# The as-of time of a counter no event has fed yet: any event is newer.
-NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class PlanRepository:
@@ -42,10 +39,18 @@ class SubscriptionRepository(TenantRepository[Subscription]):
 class UsageRepository(TenantRepository[UsageCounter]):
     model = UsageCounter
 
-    async def lock_metric(self, metric: str) -> UsageCounter:
-        """The company's counter of `metric`, locked until commit; a new one starts at zero, as of never."""
-        return await self.lock_or_create(
-            unique=("company_id", "metric"), id=new_id(), metric=metric, value=0, updated_at=NEVER
+    async def record(self, metric: str, value: int, as_of: datetime) -> None:
+        """Set the company's counter of `metric` to `value` as of `as_of`, unless it already holds a newer
+        value: one statement, so concurrent events for one company hold its row only that long."""
+        insert = upsert(self.session, UsageCounter).values(
+            id=new_id(), company_id=self.company_id, metric=metric, value=value, updated_at=as_of
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["company_id", "metric"],
+                set_={"value": insert.excluded.value, "updated_at": insert.excluded.updated_at},
+                where=UsageCounter.updated_at < insert.excluded.updated_at,
+            )
         )
 
     async def values(self, *metrics: str) -> dict[str, int]:

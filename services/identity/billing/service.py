@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.consumer import superseded
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
 from kit.errors import Conflict, InvalidInput
@@ -177,11 +176,7 @@ async def record_usage(
     """
     if await CompanyRepository(session).get(company_id) is None:
         return
-    counter = await UsageRepository(session, company_id).lock_metric(metric)
-    if superseded(counter.updated_at, occurred_at):
-        return
-    counter.value = value
-    counter.updated_at = occurred_at
+    await UsageRepository(session, company_id).record(metric, value, occurred_at)
 
 
 async def change_plan(session: AsyncSession, change: SubscriptionChange, *, context: RequestContext) -> None:
