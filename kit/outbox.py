@@ -3,6 +3,9 @@
 `emit()` adds the event to the caller's session, so it commits or rolls back with the business
 change. The relay publishes unpublished rows in order with publisher confirms and marks them sent;
 while the broker is away it keeps retrying, so an outage delays events and never loses them.
+
+The relay wakes when a commit wrote events: on PostgreSQL the transaction NOTIFYs and the relay
+LISTENs; in embedded mode the session wakes the in-process relay. It also polls, slowly, as a net.
 """
 
 import asyncio
@@ -13,7 +16,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import MetaData, Table, delete, insert, select, update
+import asyncpg
+from sqlalchemy import MetaData, Table, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import REQUEST_ID_HEADER, Bus, OutgoingMessage
@@ -24,6 +28,8 @@ from kit.events import Actor, EntityRef, Event, EventEnvelope
 logger = logging.getLogger(__name__)
 
 PUBLISHED_RETENTION = timedelta(days=7)
+# NOTIFY reaches listeners of the same database only, and each service has its own.
+OUTBOX_CHANNEL = "distribu_outbox"
 
 
 def _outbox(session: AsyncSession, metadata: MetaData | None = None) -> Table:
@@ -47,7 +53,7 @@ async def emit(
     """
     envelope = _envelope(event, company_id=company_id, entity=entity, context=context, actor=actor)
     await session.execute(insert(_outbox(session)).values(_outbox_row(envelope)))
-    _wake_relay_after_commit(session)
+    await _wake_relay_after_commit(session)
     return envelope
 
 
@@ -68,7 +74,7 @@ async def emit_many(
     ]
     if envelopes:
         await session.execute(insert(_outbox(session)), [_outbox_row(envelope) for envelope in envelopes])
-        _wake_relay_after_commit(session)
+        await _wake_relay_after_commit(session)
     return envelopes
 
 
@@ -102,7 +108,10 @@ def _outbox_row(envelope: EventEnvelope) -> dict[str, Any]:
     }
 
 
-def _wake_relay_after_commit(session: AsyncSession) -> None:
+async def _wake_relay_after_commit(session: AsyncSession) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit, never on rollback; several in one transaction arrive as one.
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
     wake = session.info.get("outbox_wake")
     if wake is not None:
         after_commit(session, wake)
@@ -133,6 +142,36 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
+        listener = None if self.database.is_sqlite else asyncio.create_task(self._listen())
+        try:
+            await self._relay_until_cancelled()
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _listen(self) -> None:
+        """LISTEN for commits that wrote events, on a connection of its own; reconnect when it drops."""
+        dsn = self.database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                connection = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError) as error:
+                logger.warning("outbox relay cannot listen; polling meanwhile", extra={"error": repr(error)})
+                await asyncio.sleep(1.0)
+                continue
+            closed = asyncio.Event()
+            try:
+                connection.add_termination_listener(lambda _connection, closed=closed: closed.set())
+                await connection.add_listener(OUTBOX_CHANNEL, lambda *_notification: self._wake.set())
+                self._wake.set()  # what was committed while nobody listened
+                await closed.wait()
+                logger.warning("outbox relay lost its listening connection; reconnecting")
+            finally:
+                connection.terminate()
+
+    async def _relay_until_cancelled(self) -> None:
         backoff = self.poll_interval
         while True:
             # On Python 3.11 a cancel can be swallowed inside a library (asyncio.wait_for in aiormq, asyncpg),

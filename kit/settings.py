@@ -17,7 +17,8 @@ class PlatformSettings(BaseSettings):
     namespace: str = "distribu"
     log_level: str = "INFO"
     context_ttl_seconds: int = 60
-    outbox_poll_interval: float = 0.25
+    # Relays are woken by each commit that writes events (kit.outbox); polling is only a safety net.
+    outbox_poll_interval: float = 2.0
     # Seconds to wait before each redelivery of a failed event; after the last, it goes to the DLQ.
     consumer_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
 

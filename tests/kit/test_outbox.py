@@ -9,7 +9,7 @@ from typing import ClassVar
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractRobustConnection
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kit.bus import REQUEST_ID_HEADER, RabbitBus
 from kit.context import Principal, RequestContext
@@ -145,3 +145,46 @@ async def test_the_running_relay_publishes_committed_events_promptly_and_in_orde
 
     assert [event.id for event in received] == [event.id for event in sent]
     assert await _pending(database) == 0
+
+
+async def _listening_backends(database: Database) -> list[int]:
+    async with database.engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'")
+        )
+        return [row.pid for row in rows]
+
+
+async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_events(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    """The relay of full mode shares no memory with the API that commits: PostgreSQL tells it (NOTIFY),
+    also after its listening connection was cut."""
+    relay_database = Database(database.url)
+    relay = OutboxRelay(relay_database, METADATA, bus, poll_interval=60)  # only a wake-up can be prompt
+    attach_outbox(database, METADATA, None)  # the writer has no relay of its own to wake
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        task = asyncio.create_task(relay.run())
+        try:
+            for _ in range(100):
+                if await _listening_backends(database):
+                    break
+                await asyncio.sleep(0.05)
+            first = await _emit(database, _context())
+            assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == first.id
+
+            async with database.engine.connect() as connection:
+                for pid in await _listening_backends(database):
+                    await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.sleep(0.2)
+            for _ in range(100):
+                if await _listening_backends(database):
+                    break
+                await asyncio.sleep(0.05)
+            second = await _emit(database, _context())
+            assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == second.id
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await relay_database.dispose()
