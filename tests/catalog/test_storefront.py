@@ -23,6 +23,17 @@ async def storefront(catalog: Catalog, headers: dict[str, str], **params: Any) -
     return page
 
 
+async def walk(catalog: Catalog, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """Every item of the storefront's pages, following nextCursor to the end."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = await storefront(catalog, headers, **params)
+        items.extend(page["items"])
+        if page["nextCursor"] is None:
+            return items
+        params["cursor"] = page["nextCursor"]
+
+
 def prices(page: dict[str, Any]) -> dict[str, tuple[str | None, str | None, bool]]:
     return {item["sku"]: (item["price"], item["listPrice"], item["hasCustomPrice"]) for item in page["items"]}
 
@@ -139,14 +150,7 @@ async def test_products_are_sorted_by_name_then_id_and_paged_with_a_cursor(catal
     made = [await catalog.create_product(company_id, name=name) for name in names]
     expected = [p["id"] for p in sorted(made, key=lambda p: (p["name"], p["id"]))]
 
-    seen: list[str] = []
-    params: dict[str, Any] = {"limit": 4}
-    while True:
-        page = await storefront(catalog, catalog.guest(company_id), **params)
-        seen.extend(item["id"] for item in page["items"])
-        if page["nextCursor"] is None:
-            break
-        params["cursor"] = page["nextCursor"]
+    seen = [item["id"] for item in await walk(catalog, catalog.guest(company_id), limit=4)]
 
     assert seen == expected
     default = await storefront(catalog, catalog.guest(company_id))
@@ -222,16 +226,9 @@ async def test_search_and_category_pages_walk_with_a_cursor(catalog: Catalog) ->
     ]:
         await catalog.create_product(company_id, sku=sku, name=name, category=category)
 
-    seen: list[str] = []
-    params: dict[str, Any] = {"q": "glove", "category": "Gloves", "limit": 1}
-    while True:
-        page = await storefront(catalog, catalog.guest(company_id), **params)
-        seen.extend(item["sku"] for item in page["items"])
-        if page["nextCursor"] is None:
-            break
-        params["cursor"] = page["nextCursor"]
+    seen = await walk(catalog, catalog.guest(company_id), q="glove", category="Gloves", limit=1)
 
-    assert seen == ["GLV-3", "GLV-2", "GLV-1"]
+    assert [item["sku"] for item in seen] == ["GLV-3", "GLV-2", "GLV-1"]
 
 
 async def test_an_empty_page_still_tells_the_currency_and_whether_prices_show(catalog: Catalog) -> None:

@@ -155,6 +155,14 @@ async def _listening_backends(database: Database) -> list[int]:
         return [row.pid for row in rows]
 
 
+async def _until_listening(database: Database) -> None:
+    for _ in range(100):
+        if await _listening_backends(database):
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the relay never listened")
+
+
 async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_events(
     database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
 ) -> None:
@@ -166,10 +174,7 @@ async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_even
     async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
         task = asyncio.create_task(relay.run())
         try:
-            for _ in range(100):
-                if await _listening_backends(database):
-                    break
-                await asyncio.sleep(0.05)
+            await _until_listening(database)
             first = await _emit(database, _context())
             assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == first.id
 
@@ -177,10 +182,7 @@ async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_even
                 for pid in await _listening_backends(database):
                     await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             await asyncio.sleep(0.2)
-            for _ in range(100):
-                if await _listening_backends(database):
-                    break
-                await asyncio.sleep(0.05)
+            await _until_listening(database)
             second = await _emit(database, _context())
             assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == second.id
         finally:
