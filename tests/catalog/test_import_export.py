@@ -239,6 +239,7 @@ async def test_export_streams_every_product_and_reimporting_it_changes_nothing(c
         {"sku": "A/1", "name": 'Gloves, "premium"', "description": "Line one\nLine two", "category": "Hände"},
         {"sku": "B.2", "name": "Soap", "unitPrice": "0.10", "unitOfSale": "bottle", "status": "ARCHIVED"},
         {"sku": "c_3", "name": "=SUM(A1)", "imageUrl": "https://cdn.example.com/c.png?size=2&x=1"},
+        {"sku": "-D4", "name": "'=quoted already", "description": "+49 30 1234", "category": "@home"},
     ]
     for fields in tricky:
         await catalog.create_product(company_id, **fields)
@@ -254,9 +255,9 @@ async def test_export_streams_every_product_and_reimporting_it_changes_nothing(c
     assert export.headers["content-type"].startswith("text/csv")
     assert "attachment" in export.headers["content-disposition"]
     assert export.text.splitlines()[0] == "sku,name,description,unitPrice,unitOfSale,status,category,imageUrl"
-    rows = rows_of(export.text)
-    assert len(rows) == 1203
-    assert rows[0] == {
+    rows = {row["sku"]: row for row in rows_of(export.text)}
+    assert len(rows) == 1204
+    assert rows["A/1"] == {
         "sku": "A/1",
         "name": 'Gloves, "premium"',
         "description": "Line one\nLine two",
@@ -266,14 +267,32 @@ async def test_export_streams_every_product_and_reimporting_it_changes_nothing(c
         "category": "Hände",
         "imageUrl": "",
     }
-    assert (rows[1]["unitPrice"], rows[1]["status"], rows[2]["name"]) == ("0.10", "ARCHIVED", "=SUM(A1)")
+    assert (rows["B.2"]["unitPrice"], rows["B.2"]["status"]) == ("0.10", "ARCHIVED")
+    # What a spreadsheet would run as a formula is written as text (a leading apostrophe).
+    assert rows["c_3"]["name"] == "'=SUM(A1)"
+    assert [rows["'-D4"][column] for column in ("sku", "name", "description", "category")] == [
+        "'-D4",
+        "''=quoted already",
+        "'+49 30 1234",
+        "'@home",
+    ]
 
     reimport = await import_csv(catalog, company_id, export.text)
 
-    assert reimport.json() == {"created": 0, "updated": 0, "unchanged": 1203}
+    assert reimport.json() == {"created": 0, "updated": 0, "unchanged": 1204}
     assert await catalog.all_products(company_id) == before
     events = await catalog.events(company_id)
     assert [event.type for event in events[events_before:]] == ["ProductsImported"]
+
+
+async def test_an_apostrophe_before_a_formula_is_read_as_a_spreadsheet_would(catalog: Catalog) -> None:
+    company_id = await catalog.new_company()
+    text = "sku,name,unitPrice,category\nF-1,'=HYPERLINK(\"x\"),1.00,'Quoted\n"
+
+    assert (await import_csv(catalog, company_id, text)).json() == {"created": 1, "updated": 0, "unchanged": 0}
+
+    [product] = await catalog.all_products(company_id)
+    assert (product["name"], product["category"]) == ('=HYPERLINK("x")', "'Quoted")
 
 
 async def test_export_is_only_the_company_s_own_and_needs_catalog_read(catalog: Catalog) -> None:

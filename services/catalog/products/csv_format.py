@@ -12,6 +12,19 @@ from services.catalog.products.schemas import ImportRowError
 COLUMNS = ("sku", "name", "description", "unitPrice", "unitOfSale", "status", "category", "imageUrl")
 REQUIRED_COLUMNS = ("sku",)
 
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection): the export writes it
+# after an apostrophe, which spreadsheets show as text, and the import takes that apostrophe off again.
+# A value that itself starts with an apostrophe gets one more, so every export reads back as it was.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: str) -> str:
+    return "'" + value if value.startswith((*_FORMULA_STARTS, "'")) else value
+
+
+def _from_text(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith((*_FORMULA_STARTS, "'")) else value
+
 
 @dataclass(frozen=True)
 class CsvRow:
@@ -61,7 +74,7 @@ def read_products_csv(text: str) -> CsvFile:
                     )
                 )
             else:
-                rows.append(CsvRow(line, dict(zip(columns, cells, strict=True))))
+                rows.append(CsvRow(line, dict(zip(columns, map(_from_text, cells), strict=True))))
         line = reader.line_num + 1
     return CsvFile(columns, rows, errors)
 
@@ -96,7 +109,7 @@ def csv_lines(rows: Iterable[Sequence[str]]) -> str:
 
 def product_cells(product: Product) -> tuple[str, ...]:
     """A product's values in COLUMNS order, as the import reads them back: an export re-imported changes nothing."""
-    return (
+    values = (
         product.sku,
         product.name,
         product.description or "",
@@ -106,3 +119,4 @@ def product_cells(product: Product) -> tuple[str, ...]:
         product.category or "",
         product.image_url or "",
     )
+    return tuple(map(_as_text, values))
