@@ -19,6 +19,7 @@ from gateway.pipeline import Gateway
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
 from gateway.web import api_key_pages, customer_pages, pages, product_pages, storefront_pages, team_pages
+from gateway.web.calls import install_sign_in_redirect
 from gateway.web.rendering import STATIC_DIRECTORY, install_page_errors
 from kit.context import ContextSigner
 from kit.errors import ServiceUnavailable, install_problem_handlers, problem_response
@@ -66,6 +67,7 @@ def create_app(
     app.state.openapi = OpenApiMerger(upstreams, gateway.routes)
     install_problem_handlers(app)
     install_page_errors(app)
+    install_sign_in_redirect(app)
     app.add_exception_handler(RedisError, _redis_unavailable)
     app.add_middleware(RequestIdMiddleware, trusted_proxies=settings.trusted_proxy_networks)
 

@@ -13,12 +13,11 @@ from gateway.web.calls import (
     api,
     banner,
     dashboard_frame,
-    gateway_of,
     id_or_404,
     page_status,
     problem,
     redirect,
-    to_login,
+    staff_caller,
 )
 from gateway.web.rendering import flash, render, verified_form
 
@@ -38,20 +37,14 @@ def _scope_resources(routes: RouteTable) -> list[str]:
 
 @router.get("/dashboard/api-keys")
 async def api_keys_page(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _api_keys_page(request, gateway, caller, {}, {})
 
 
 @router.post("/dashboard/api-keys")
 async def create_api_key(request: Request) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     chosen = [
         f"{resource}:{level}"
         for resource in _scope_resources(gateway.routes)
@@ -76,11 +69,8 @@ async def create_api_key(request: Request) -> Response:
 
 @router.post("/dashboard/api-keys/{api_key_id}/revoke")
 async def revoke_api_key(request: Request, api_key_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     result = await api(gateway, caller, "DELETE", f"/api/v1/api-keys/{id_or_404(api_key_id, 'API key')}")
     if result.ok:
         response = redirect("/dashboard/api-keys")

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 
 from gateway.pipeline import Caller, Gateway
@@ -25,6 +25,26 @@ class FormState:
 def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
+
+
+class SignInFirst(Exception):
+    """A dashboard page asked for by someone not signed in as staff: they are sent to sign in."""
+
+
+async def staff_caller(request: Request) -> tuple[Gateway, Caller]:
+    """The gateway and the signed-in staff member; anyone else is redirected to `/login` (SignInFirst)."""
+    gateway = gateway_of(request)
+    caller = await gateway.identify(request)
+    if not caller.is_staff:
+        raise SignInFirst
+    return gateway, caller
+
+
+def install_sign_in_redirect(app: FastAPI) -> None:
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
+        return to_login(request)
+
+    app.add_exception_handler(SignInFirst, sign_in_first)
 
 
 @dataclass

@@ -13,12 +13,11 @@ from gateway.web.calls import (
     api,
     banner,
     dashboard_frame,
-    gateway_of,
     id_or_404,
     page_status,
     problem,
     redirect,
-    to_login,
+    staff_caller,
 )
 from gateway.web.price_forms import PRICES_API, PriceForms
 from gateway.web.rendering import flash, render, verified_form
@@ -63,20 +62,14 @@ def _page_of(customer_id: str, section: str = "") -> str:
 
 @router.get("/dashboard/customers")
 async def customers_page(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _list_page(request, gateway, caller, FormState())
 
 
 @router.post("/dashboard/customers")
 async def create_customer(request: Request) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     values = {name: form.get(name, "") for name in CUSTOMER_FIELDS.values()}
     result = await api(gateway, caller, "POST", "/api/v1/customers", json_body=values)
     if result.ok:
@@ -122,20 +115,14 @@ async def _list_page(
 
 @router.get("/dashboard/customers/{customer_id}")
 async def customer_page(request: Request, customer_id: str) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _customer_page(request, gateway, caller, id_or_404(customer_id, "customer"))
 
 
 @router.post("/dashboard/customers/{customer_id}")
 async def save_customer(request: Request, customer_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     values = {name: form.get(name, "") for name in CUSTOMER_FIELDS.values()}
     result = await api(gateway, caller, "PATCH", _customer_path(customer_id), json_body=values)
@@ -149,11 +136,8 @@ async def save_customer(request: Request, customer_id: str) -> Response:
 
 @router.post("/dashboard/customers/{customer_id}/delete")
 async def delete_customer(request: Request, customer_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     result = await api(gateway, caller, "DELETE", _customer_path(customer_id))
     if result.ok:
@@ -168,11 +152,8 @@ async def delete_customer(request: Request, customer_id: str) -> Response:
 
 @router.post("/dashboard/customers/{customer_id}/contacts")
 async def add_contact(request: Request, customer_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     values = {name: form.get(name, "") for name in CONTACT_FIELDS.values()}
     body = {"email": values["contact_email"], "name": values["contact_name"], "role": values["contact_role"]}
@@ -188,11 +169,8 @@ async def add_contact(request: Request, customer_id: str) -> Response:
 
 @router.post("/dashboard/customers/{customer_id}/contacts/{contact_id}/role")
 async def change_contact_role(request: Request, customer_id: str, contact_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     path = f"{_customer_path(customer_id)}/contacts/{id_or_404(contact_id, 'contact')}"
     result = await api(gateway, caller, "PATCH", path, json_body={"role": form.get("role", "")})
@@ -205,11 +183,8 @@ async def change_contact_role(request: Request, customer_id: str, contact_id: st
 
 @router.post("/dashboard/customers/{customer_id}/contacts/{contact_id}/remove")
 async def remove_contact(request: Request, customer_id: str, contact_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     path = f"{_customer_path(customer_id)}/contacts/{id_or_404(contact_id, 'contact')}"
     result = await api(gateway, caller, "DELETE", path)
@@ -238,11 +213,8 @@ def _address_body(values: dict[str, str], *, include_default: bool) -> dict[str,
 
 @router.post("/dashboard/customers/{customer_id}/addresses")
 async def add_address(request: Request, customer_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     values = _address_values(form)
     body = _address_body(values, include_default=True)
@@ -258,11 +230,8 @@ async def add_address(request: Request, customer_id: str) -> Response:
 
 @router.post("/dashboard/customers/{customer_id}/addresses/{address_id}/default")
 async def make_default_address(request: Request, customer_id: str, address_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     path = f"{_customer_path(customer_id)}/addresses/{id_or_404(address_id, 'address')}"
     result = await api(gateway, caller, "PATCH", path, json_body={"isDefault": True})
@@ -275,11 +244,8 @@ async def make_default_address(request: Request, customer_id: str, address_id: s
 
 @router.post("/dashboard/customers/{customer_id}/addresses/{address_id}/delete")
 async def delete_address(request: Request, customer_id: str, address_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     path = f"{_customer_path(customer_id)}/addresses/{id_or_404(address_id, 'address')}"
     result = await api(gateway, caller, "DELETE", path)
@@ -292,21 +258,15 @@ async def delete_address(request: Request, customer_id: str, address_id: str) ->
 
 @router.get("/dashboard/customers/{customer_id}/addresses/{address_id}")
 async def address_page(request: Request, customer_id: str, address_id: str) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id, address_id = id_or_404(customer_id, "customer"), id_or_404(address_id, "address")
     return await _address_page(request, gateway, caller, customer_id, address_id, None)
 
 
 @router.post("/dashboard/customers/{customer_id}/addresses/{address_id}")
 async def save_address(request: Request, customer_id: str, address_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id, address_id = id_or_404(customer_id, "customer"), id_or_404(address_id, "address")
     values = _address_values(form)
     # Unticking "default" is not a change the API takes: another address has to become the default instead.
@@ -367,33 +327,24 @@ async def _address_page(
 
 @router.post("/dashboard/customers/{customer_id}/prices")
 async def set_price(request: Request, customer_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id = id_or_404(customer_id, "customer")
     return await _price_forms(request, gateway, caller, customer_id).set(gateway, caller, customer_id, form)
 
 
 @router.post("/dashboard/customers/{customer_id}/prices/{override_id}")
 async def change_price(request: Request, customer_id: str, override_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
     return await _price_forms(request, gateway, caller, customer_id).change(gateway, caller, override_id, form)
 
 
 @router.post("/dashboard/customers/{customer_id}/prices/{override_id}/remove")
 async def remove_price(request: Request, customer_id: str, override_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
     return await _price_forms(request, gateway, caller, customer_id).remove(gateway, caller, override_id)
 

@@ -16,7 +16,7 @@ from gateway.web.calls import (
     redirect,
     safe_next,
     signed_in,
-    to_login,
+    staff_caller,
 )
 from gateway.web.rendering import flash, render, verified_form
 
@@ -129,10 +129,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     frame, company, subscription = await asyncio.gather(
         dashboard_frame(request, gateway, caller, "overview"),
         api(gateway, caller, "GET", "/api/v1/company"),
@@ -159,10 +156,7 @@ STOREFRONT_FIELDS = {"currency": "currency", "showPricesToGuests": "show_prices_
 
 @router.get("/dashboard/settings")
 async def settings_page(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     frame, company = await asyncio.gather(
         dashboard_frame(request, gateway, caller, "settings"), api(gateway, caller, "GET", "/api/v1/company")
     )
@@ -176,11 +170,8 @@ async def settings_page(request: Request) -> Response:
 
 @router.post("/dashboard/settings")
 async def save_settings(request: Request) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     values = {"name": form.get("name", ""), "slug": form.get("slug", "")}
     result = await api(gateway, caller, "PATCH", "/api/v1/company", json_body=values)
     if result.ok:
@@ -204,11 +195,8 @@ async def save_settings(request: Request) -> Response:
 
 @router.post("/dashboard/settings/storefront")
 async def save_storefront_settings(request: Request) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     # An unticked checkbox is not posted at all: its absence is the "off" the user chose.
     values = {
         "currency": form.get("currency", ""),
@@ -255,10 +243,7 @@ def _settings_context(request: Request, values: dict[str, str], company: dict[st
 
 @router.get("/dashboard/audit-log")
 async def audit_log(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     cursor = request.query_params.get("cursor")
     query = {"limit": str(AUDIT_PAGE_SIZE), **({"cursor": cursor} if cursor else {})}
     frame, page = await asyncio.gather(

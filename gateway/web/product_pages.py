@@ -18,12 +18,11 @@ from gateway.web.calls import (
     api,
     banner,
     dashboard_frame,
-    gateway_of,
     id_or_404,
     page_status,
     problem,
     redirect,
-    to_login,
+    staff_caller,
 )
 from gateway.web.price_forms import PRICES_API, PriceForms
 from gateway.web.rendering import flash, render, verified_form
@@ -82,10 +81,7 @@ def _values_of(product: dict[str, Any]) -> dict[str, str]:
 
 @router.get("/dashboard/products")
 async def products_page(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _list_page(request, gateway, caller)
 
 
@@ -155,11 +151,8 @@ def _row_errors(result: ApiResult) -> list[dict[str, Any]]:
 
 @router.post("/dashboard/products/import")
 async def import_products(request: Request) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     # The form is parsed once and kept by the request: this is the same form verified_form checked.
     upload = (await request.form()).get("file")
     data = await upload.read(IMPORT_READ_LIMIT) if isinstance(upload, UploadFile) else b""
@@ -186,10 +179,7 @@ async def _send_csv(gateway: Gateway, caller: Caller, path: str, data: bytes) ->
 
 @router.get("/dashboard/products/export")
 async def export_products(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     path = f"{PRODUCTS_API}/export"
     match = gateway.routes.match("GET", path)
     upstream = (await gateway.forward(match, caller, "GET", headers=[("accept", "text/csv")])).response
@@ -222,20 +212,14 @@ async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
 
 @router.get("/dashboard/products/new")
 async def new_product_page(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _new_page(request, gateway, caller, FormState({"unit_of_sale": "each", "status": "ACTIVE"}))
 
 
 @router.post("/dashboard/products")
 async def create_product(request: Request) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     values = _product_values(form)
     result = await api(gateway, caller, "POST", PRODUCTS_API, json_body=_product_body(values, creating=True))
     if result.ok:
@@ -270,20 +254,14 @@ async def _new_page(
 
 @router.get("/dashboard/products/{product_id}")
 async def product_page(request: Request, product_id: str) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _product_page(request, gateway, caller, id_or_404(product_id, "product"))
 
 
 @router.post("/dashboard/products/{product_id}")
 async def save_product(request: Request, product_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     product_id = id_or_404(product_id, "product")
     values = _product_values(form)
     result = await api(
@@ -308,11 +286,8 @@ async def restore_product(request: Request, product_id: str) -> Response:
 
 
 async def _product_action(request: Request, product_id: str, action: str, done: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     product_id = id_or_404(product_id, "product")
     result = await api(gateway, caller, "POST", f"{_product_path(product_id)}/{action}")
     if result.ok:
@@ -324,11 +299,8 @@ async def _product_action(request: Request, product_id: str, action: str, done: 
 
 @router.post("/dashboard/products/{product_id}/delete")
 async def delete_product(request: Request, product_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     product_id = id_or_404(product_id, "product")
     result = await api(gateway, caller, "DELETE", _product_path(product_id))
     if result.ok:
@@ -343,33 +315,24 @@ async def delete_product(request: Request, product_id: str) -> Response:
 
 @router.post("/dashboard/products/{product_id}/prices")
 async def set_price(request: Request, product_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     product_id = id_or_404(product_id, "product")
     return await _price_forms(request, gateway, caller, product_id).set(gateway, caller, product_id, form)
 
 
 @router.post("/dashboard/products/{product_id}/prices/{override_id}")
 async def change_price(request: Request, product_id: str, override_id: str) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
     return await _price_forms(request, gateway, caller, product_id).change(gateway, caller, override_id, form)
 
 
 @router.post("/dashboard/products/{product_id}/prices/{override_id}/remove")
 async def remove_price(request: Request, product_id: str, override_id: str) -> Response:
-    gateway = gateway_of(request)
     await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
     return await _price_forms(request, gateway, caller, product_id).remove(gateway, caller, override_id)
 

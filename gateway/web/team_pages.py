@@ -19,7 +19,7 @@ from gateway.web.calls import (
     problem,
     redirect,
     signed_in,
-    to_login,
+    staff_caller,
 )
 from gateway.web.rendering import flash, render, verified_form
 
@@ -46,20 +46,14 @@ def _public_url(request: Request) -> str:
 
 @router.get("/dashboard/team")
 async def team_page(request: Request) -> Response:
-    gateway = gateway_of(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     return await _team_page(request, gateway, caller, {"role": "MEMBER"}, {})
 
 
 @router.post("/dashboard/team")
 async def invite(request: Request) -> Response:
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     values = {name: form.get(name, "") for name in INVITE_FIELDS.values()}
     result = await api(gateway, caller, "POST", "/api/v1/invites", json_body=values)
     if result.ok:
@@ -100,11 +94,8 @@ async def transfer_ownership(request: Request, member_id: str) -> Response:
 
 async def _team_change(request: Request, method: str, path: str, body: FormBody | None, flash_code: str) -> Response:
     """One row's change (a role, a removal, a transfer, a revocation): back to the team page either way."""
-    gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
-    if not caller.is_staff:
-        return to_login(request)
+    gateway, caller = await staff_caller(request)
     result = await api(gateway, caller, method, path, json_body=body(form) if body is not None else None)
     if result.ok:
         response = redirect("/dashboard/team")
