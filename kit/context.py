@@ -50,6 +50,9 @@ class RequestContext(CamelModel):
     principal: Principal = ANONYMOUS
     client_ip: str | None = None
     request_id: str
+    # True only on the gateway's own calls (storefront, principal and API key lookups, OpenAPI): a
+    # service's `/internal/*` routes refuse every context without it, so no public path reaches them.
+    internal: bool = False
 
     @property
     def actor(self) -> Actor:

@@ -1,7 +1,7 @@
 """One error hierarchy and one renderer: every failure leaves as RFC 9457 problem+json."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://distribu.app/problems/"
@@ -125,6 +127,22 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 _HTTP_SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
 
 
+def _surrogate_in(error: UnicodeEncodeError) -> bool:
+    return any("\ud800" <= character <= "\udfff" for character in error.object[error.start : error.end])
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route takes at the request's path: each asked of the routes as the router would."""
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def handle_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -143,7 +161,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         slug = _HTTP_SLUGS.get(exc.status_code, "http-error")
         title = slug.replace("-", " ").capitalize()
         body = problem_body(exc.status_code, title, str(exc.detail), slug, request.url.path)
-        return problem_response(body, exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; every method the path takes is allowed.
+            headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+        return problem_response(body, headers)
 
     async def handle_database(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DBAPIError)
@@ -155,6 +177,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         error = ServiceUnavailable("The database connection was interrupted; try again.", headers={"Retry-After": "1"})
         return problem_response(error.to_problem(request.url.path), error.headers)
 
+    async def handle_unreadable(request: Request, exc: Exception) -> JSONResponse:
+        # Input Python cannot take in: JSON nested deeper than the parser recurses (json.loads raises
+        # RecursionError wherever a body is read, FastAPI's or our own code's), or text with a lone
+        # surrogate (valid JSON, "\ud800", but no encoder can write it to a database, Redis or a log).
+        if isinstance(exc, UnicodeEncodeError) and not _surrogate_in(exc):
+            return await handle_unexpected(request, exc)
+        logger.warning("unreadable request", extra={"path": request.url.path, "error": type(exc).__name__})
+        detail = (
+            "The JSON is nested too deeply to read."
+            if isinstance(exc, RecursionError)
+            else "The request has text that is not valid Unicode (a lone surrogate)."
+        )
+        return problem_response(problem_body(400, "Bad request", detail, "bad-request", request.url.path))
+
     async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"path": request.url.path})
         body = problem_body(500, "Internal Server Error", "Something went wrong on our side.", "internal-error")
@@ -164,9 +200,43 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(StarletteHTTPException, handle_http)
     app.add_exception_handler(DBAPIError, handle_database)
+    app.add_exception_handler(RecursionError, handle_unreadable)
+    app.add_exception_handler(UnicodeEncodeError, handle_unreadable)
     app.add_exception_handler(Exception, handle_unexpected)
+
+
+# The body of every problem, as OpenAPI documents it (RFC 9457 plus our `errors` list). Services' own
+# documents carry it inline; the gateway's merged document names it once, as `Problem`.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem: what went wrong, for people (`title`, `detail`) and for code (`type`).",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": "Identifies the kind of problem."},
+        "title": {"type": "string", "description": "Short summary of the kind of problem."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status."},
+        "detail": {"type": "string", "description": "What went wrong with this request."},
+        "instance": {"type": "string", "description": "The path of the request that failed."},
+        "errors": {
+            "type": "array",
+            "description": "For invalid input: each field that was refused, and why.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string", "description": "The field as sent (`items.0.quantity`)."},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 
 
 def problem_responses(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the problems an endpoint can answer with."""
-    return {error.status: {"description": error.title, "content": {PROBLEM_CONTENT_TYPE: {}}} for error in errors}
+    return {
+        error.status: {"description": error.title, "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}}}
+        for error in errors
+    }

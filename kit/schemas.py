@@ -1,11 +1,247 @@
-"""Base pydantic model for the public JSON shape: camelCase on the wire, snake_case in Python."""
+"""The public JSON shape (CamelModel: camelCase on the wire) and the one rule for text that clients send."""
 
-from pydantic import BaseModel, ConfigDict
+import functools
+import sys
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
+
+# Joiners stay allowed: ZWNJ (U+200C) and ZWJ (U+200D) are part of correct spelling in Persian, Hindi and
+# other scripts, and ZWJ builds emoji sequences (👩‍💻). Unlike bidi controls they cannot reorder what is
+# shown around them, so they spoof nothing that a look-alike letter could not.
+ALLOWED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+MULTI_LINE_CONTROLS = frozenset("\t\n\r")
+_MULTI_LINE_LAYOUT = str.maketrans("", "", "\t\n\r")
+
+
+class MultiLine:
+    """Marks a text field whose value may span lines (tab, LF and CR allowed): `Annotated[str, MULTI_LINE]`."""
+
+    def __repr__(self) -> str:
+        return "MULTI_LINE"
+
+
+MULTI_LINE = MultiLine()
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why `value` is refused as client text, or None when it is fine.
+
+    Refused: C0 controls and DEL (tab, LF and CR too, unless `multiline`), C1 controls, lone surrogates
+    (not Unicode: UTF-8 cannot encode them) and invisible formatting characters (category Cf: bidi
+    overrides and isolates, zero-width space, BOM, word joiner, LRM/RLM...) other than the joiners.
+    PostgreSQL refuses NUL outright; the rest would be stored and then spoof or break what shows it.
+    """
+    # The common case costs one C-level scan: printable text has no character of any refused category.
+    if (value.translate(_MULTI_LINE_LAYOUT) if multiline else value).isprintable():
+        return None
+    for character in value:
+        if character.isprintable() or character in ALLOWED_FORMAT_CHARACTERS:
+            continue
+        category = unicodedata.category(character)
+        code = f"U+{ord(character):04X}"
+        if category == "Cc":
+            if multiline and character in MULTI_LINE_CONTROLS:
+                continue
+            if character in "\n\r":
+                return f"Must be a single line (found a line break, {code})."
+            return f"Must not contain control characters (found {code})."
+        if category == "Cs":
+            return f"Must be valid Unicode text (found a lone surrogate, {code})."
+        if category == "Cf":
+            return f"Must not contain invisible formatting characters (found {code})."
+        if category in ("Zl", "Zp") and not multiline:
+            return f"Must be a single line (found a line break, {code})."
+        # Other non-printables are spaces (Zs, e.g. no-break space), private-use and not-yet-assigned
+        # characters (newer emoji): visible or harmless, so allowed.
+    return None
+
+
+def checked_text(value: str) -> str:
+    """`text_problem` as a pydantic validator, for single-line text that does not come through a request."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("text_characters", problem)
+    return value
+
+
+SafeText = Annotated[str, AfterValidator(checked_text)]
+
+
+@dataclass(frozen=True)
+class TextError:
+    """A refused string at `loc`: keys and list indexes from the document's root, as the client sent them."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class _TextField:
+    multiline: bool
+    # The model that reads a JSON object given for this field, whose own fields say how their text is checked.
+    model: "type[CamelModel] | None"
+
+
+# The only categories `text_problem` refuses a character for: it lets every other character through.
+_REFUSABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# A string schema that already says what its text looks like keeps its own word for it.
+_SPECIFIC_STRING_KEYWORDS = ("pattern", "format", "enum", "const")
+
+
+@functools.cache
+def _refusable_code_points() -> tuple[int, ...]:
+    # Scanning every code point takes a noticeable fraction of a second: done once, by whatever builds a
+    # JSON schema first, never by a process that only checks text.
+    return tuple(code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in _REFUSABLE_CATEGORIES)
+
+
+@functools.cache
+def text_pattern(*, multiline: bool = False) -> str:
+    """`text_problem`'s rule as a JSON Schema `pattern`: `^[...]*$`, a class of the characters it lets through.
+
+    Built from `text_problem` itself, character by character. The class names what is allowed rather than
+    what is refused because lone surrogates can only be refused that way: a class that names them is not a
+    regex to validators whose strings are Unicode scalar values (Rust's, which schemathesis uses). Ranges in
+    the Basic Multilingual Plane are `\\uXXXX` escapes; astral ones are the characters themselves, which
+    Python's `re` and ECMA-262 (with the `u` flag JSON Schema means) both read as one code point each.
+    """
+    refused = {code for code in _refusable_code_points() if text_problem(chr(code), multiline=multiline) is not None}
+    allowed: list[tuple[int, int]] = []
+    start = 0
+    for code in [*sorted(refused), sys.maxunicode + 1]:
+        if code > start:
+            # A range stays on one side of U+FFFF: its ends are spelled differently on each.
+            allowed.extend(
+                [(start, 0xFFFF), (0x10000, code - 1)] if start <= 0xFFFF < code - 1 else [(start, code - 1)]
+            )
+        start = code + 1
+    ranges = "".join(
+        _pattern_character(first) if first == last else f"{_pattern_character(first)}-{_pattern_character(last)}"
+        for first, last in allowed
+    )
+    return f"^[{ranges}]*$"
+
+
+def _pattern_character(code: int) -> str:
+    return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+
+
+def add_text_pattern(schema: JsonDict, *, multiline: bool = False) -> None:
+    """State `text_pattern` on every string in `schema` that has no pattern, format, enum or const of its own.
+
+    Goes through `anyOf`/`oneOf`/`allOf` branches (an optional field), array items and a map's values, but
+    not into `$ref`: a referenced model states its own rule.
+    """
+    if schema.get("type") == "string" and not any(keyword in schema for keyword in _SPECIFIC_STRING_KEYWORDS):
+        schema["pattern"] = text_pattern(multiline=multiline)
+    for keyword in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        branches = schema.get(keyword)
+        if isinstance(branches, list):
+            for branch in branches:
+                if isinstance(branch, dict):
+                    add_text_pattern(branch, multiline=multiline)
+    for keyword in ("items", "additionalProperties"):
+        if isinstance(inner := schema.get(keyword), dict):
+            add_text_pattern(inner, multiline=multiline)
+
+
+def _document_text_rule(schema: JsonDict, model: "type[CamelModel]") -> None:
+    """A CamelModel's JSON schema states the text rule its fields are checked by (`text_errors`)."""
+    fields = _text_fields(model)
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return
+    for name, property_schema in properties.items():
+        if isinstance(property_schema, dict):
+            field = fields.get(name)
+            add_text_pattern(property_schema, multiline=field is not None and field.multiline)
 
 
 class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+    # The schema states what `text_errors` refuses, so clients and API fuzzers know before they send.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, from_attributes=True, json_schema_extra=_document_text_rule
+    )
+
+    @classmethod
+    def text_errors(cls, data: Any, loc: tuple[str | int, ...] = ()) -> list[TextError]:
+        """Every string of `data` (a decoded JSON document meant for this model) that breaks `text_problem`.
+
+        Checked before validation, on what the client sent, so that responses, events and contexts built
+        from stored values (which validate through the same models) never pay for it or fail on old data.
+        """
+        return text_errors(data, cls, loc)
+
+
+def text_errors(data: Any, model: "type[CamelModel] | None", loc: tuple[str | int, ...] = ()) -> list[TextError]:
+    """Every string of the decoded JSON `data` that `text_problem` refuses; all single-line without a model."""
+    errors: list[TextError] = []
+    _check_document(data, loc, multiline=False, model=model, errors=errors)
+    return errors
+
+
+def _check_document(
+    value: Any, loc: tuple[str | int, ...], *, multiline: bool, model: type[CamelModel] | None, errors: list[TextError]
+) -> None:
+    if isinstance(value, str):
+        problem = text_problem(value, multiline=multiline)
+        if problem is not None:
+            errors.append(TextError(loc, problem))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_document(item, (*loc, index), multiline=multiline, model=model, errors=errors)
+    elif isinstance(value, dict):
+        fields = _text_fields(model) if model is not None else None
+        for key, item in value.items():
+            if fields is None:
+                # Free-form JSON (no model behind it) is stored as given: its keys are text too.
+                problem = text_problem(key)
+                if problem is not None:
+                    errors.append(TextError((*loc, key), problem))
+                _check_document(item, (*loc, key), multiline=multiline, model=None, errors=errors)
+            elif (field := fields.get(key)) is not None:
+                # Keys no field reads are ignored by the model, so never stored: nothing to check.
+                _check_document(item, (*loc, key), multiline=field.multiline, model=field.model, errors=errors)
+
+
+def model_in(annotation: Any) -> "type[CamelModel] | None":
+    """The CamelModel that reads values of `annotation` (itself, or inside Optional, a union or a list)."""
+    return next(
+        (part for part in _annotation_parts([annotation]) if isinstance(part, type) and issubclass(part, CamelModel)),
+        None,
+    )
+
+
+@functools.cache
+def _text_fields(model: type[CamelModel]) -> dict[str, _TextField]:
+    """How each field of `model` takes text, under every name a client may use for it (alias and name)."""
+    fields: dict[str, _TextField] = {}
+    for name, info in model.model_fields.items():
+        annotation_parts = [info.annotation, *info.metadata]
+        text_field = _TextField(
+            multiline=any(isinstance(part, MultiLine) for part in _annotation_parts(annotation_parts)),
+            model=model_in(info.annotation),
+        )
+        fields[name] = text_field
+        if info.alias:
+            fields[info.alias] = text_field
+    return fields
+
+
+def _annotation_parts(parts: list[Any]) -> Iterator[Any]:
+    """Every type and Annotated marker inside `parts`: through Optional, unions, lists and Annotated."""
+    for part in parts:
+        yield part
+        # A dict's values are read by key, not as a model's fields: its JSON is checked as free-form.
+        if get_origin(part) not in (None, dict, Mapping):
+            yield from _annotation_parts(list(get_args(part)))
 
 
 def blank_is_none(value: str | None) -> str | None:

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import MetaData
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit.access import INTERNAL, RouteAccess, route_access
 from kit.bus import Bus, RabbitBus
 from kit.consumer import EventConsumer
 from kit.context import ContextSigner, require_context
@@ -20,8 +22,10 @@ from kit.db import Database, wait_for
 from kit.errors import install_problem_handlers
 from kit.health import Check, health_router
 from kit.logging import request_id_var
+from kit.openapi_rules import install_openapi_rules
 from kit.outbox import OutboxRelay, attach_outbox
 from kit.settings import PlatformSettings
+from kit.text_input import install_text_input_check
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +104,7 @@ def create_service_app(
     resources: Resources | None = None,
 ) -> FastAPI:
     """A service's ASGI app. `bus` is shared in embedded mode; full mode builds its own RabbitMQ bus."""
+    require_declared_access(spec.routers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,14 +128,35 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(AccessLogMiddleware)
     app.include_router(health_router(_readiness_checks))
+    install_text_input_check(app)
+    install_openapi_rules(app)
     for router in spec.routers:
         app.include_router(router, dependencies=[Depends(require_context)])
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_context)])
+    # Only the gateway reads a service's OpenAPI (to merge the public one), with its own calls.
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_context), INTERNAL])
     async def openapi() -> dict[str, Any]:
         return app.openapi()
 
     return app
+
+
+def require_declared_access(routers: Sequence[APIRouter]) -> list[tuple[APIRoute, RouteAccess]]:
+    """Every route of `routers` with its one declared access; `ValueError` naming the first that has not.
+
+    Each route checks its caller itself (`kit.access`) rather than trusting the gateway alone; failing
+    when the app is built names the route before it can ever answer.
+    """
+    declared = []
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                raise ValueError(
+                    f"Route {route!r} of a service router is not an API route, so it cannot declare its access; "
+                    "add API routes (with kit.access) to the router itself."
+                )
+            declared.append((route, route_access(route)))
+    return declared
 
 
 class AccessLogMiddleware:

@@ -71,13 +71,15 @@ def context_headers(
     company_id: uuid.UUID | None = None,
     principal: Principal | None = None,
     client_ip: str = "203.0.113.7",
+    internal: bool = False,
 ) -> dict[str, str]:
-    """The header the gateway would forward to `service` for this caller."""
+    """The header the gateway would forward to `service` for this caller (`internal`: its own lookups)."""
     context = RequestContext(
         company_id=company_id,
         principal=principal or Principal(type="anonymous"),
         client_ip=client_ip,
         request_id=uuid.uuid4().hex,
+        internal=internal,
     )
     return {CONTEXT_HEADER: signer.sign(context, service)}
 

@@ -127,7 +127,7 @@ async def test_a_file_with_bad_rows_applies_nothing_and_reports_each_bad_line_an
         "BAD-PRICE,Negative,,-1.00,,,,\n"  # 3
         ",No SKU,,1.00,,,,\n"  # 4
         "BAD SKU,Spaces,,1.00,,,,\n"  # 5
-        'MULTI,"Spans\ntwo lines",,1.00,,,,\n'  # 6-7, fine
+        'MULTI,Multi,"Spans\ntwo lines",1.00,,,,\n'  # 6-7, fine (a description may span lines)
         "good-1,Same SKU as line 2,,1.00,,,,\n"  # 8
         "BAD-STATUS,Status,,1.00,,GONE,,\n"  # 9
         "BAD-URL,Url,,1.00,,,,ftp://example.com/x.png\n"  # 10
@@ -229,7 +229,7 @@ async def test_importing_needs_catalog_write(catalog: Catalog) -> None:
     writer = await import_csv(catalog, company_id, text, **catalog.api_key(company_id, "catalog:write"))
 
     assert_problem(reader, 403)
-    assert_problem(customer, 403)
+    assert_problem(customer, 401)  # a guest: not signed in
     assert writer.status_code == 200
 
 
@@ -307,4 +307,4 @@ async def test_export_is_only_the_company_s_own_and_needs_catalog_read(catalog: 
 
     assert [row["sku"] for row in rows_of(mine.text)] == ["MINE"]
     assert_problem(no_scope, 403)
-    assert_problem(anonymous, 403)
+    assert_problem(anonymous, 401)

@@ -24,7 +24,7 @@ async def test_staff_sets_a_customer_price_and_it_reads_back_with_product_and_cu
 
     response = await catalog.client.post(
         OVERRIDES,
-        json={"customerId": str(customer_id), "productId": product["id"], "unitPrice": 9.75},
+        json={"customerId": str(customer_id), "productId": product["id"], "unitPrice": "9.75"},
         headers=catalog.staff(company_id, "MEMBER", user_id),
     )
 

@@ -75,7 +75,7 @@ async def test_optional_fields_default_and_blank_ones_read_as_null(catalog: Cata
 
 @pytest.mark.parametrize(
     ("sent", "stored"),
-    [("7", "7.00"), ("0", "0.00"), ("9999999999.99", "9999999999.99"), ("3.10", "3.10"), (12.5, "12.50"), (3, "3.00")],
+    [("7", "7.00"), ("0", "0.00"), ("9999999999.99", "9999999999.99"), ("3.10", "3.10")],
 )
 async def test_prices_are_exact_decimals_answered_as_strings(catalog: Catalog, sent: Any, stored: str) -> None:
     company_id = await catalog.new_company()
@@ -424,14 +424,15 @@ async def test_storefront_callers_and_anonymous_cannot_use_the_staff_api(catalog
     company_id = await catalog.new_company()
     customer_id = await catalog.new_customer(company_id)
 
-    for headers in (
-        catalog.contact(company_id, customer_id, "ADMIN"),
-        catalog.customer_account(company_id, customer_id),
-        catalog.guest(company_id),
+    # Storefront accounts are the wrong kind of caller (403); a guest is not signed in (401).
+    for headers, status in (
+        (catalog.contact(company_id, customer_id, "ADMIN"), 403),
+        (catalog.customer_account(company_id, customer_id), 403),
+        (catalog.guest(company_id), 401),
     ):
-        assert_problem(await catalog.client.get(PRODUCTS, headers=headers), 403)
-        assert_problem(await catalog.client.post(PRODUCTS, json=product_body(), headers=headers), 403)
-        assert_problem(await catalog.client.get(OVERRIDES, headers=headers), 403)
+        assert_problem(await catalog.client.get(PRODUCTS, headers=headers), status)
+        assert_problem(await catalog.client.post(PRODUCTS, json=product_body(), headers=headers), status)
+        assert_problem(await catalog.client.get(OVERRIDES, headers=headers), status)
     assert await catalog.row_count("products", company_id) == 0
 
 
@@ -459,3 +460,34 @@ async def test_prices_are_stored_exactly(catalog: Catalog) -> None:
 
     assert Decimal(fetched.json()["unitPrice"]) * 3 == Decimal("0.30")
     assert json.loads(fetched.text)["unitPrice"] == "0.10"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # A literal path beside `/{product_id}`: its other methods are not a product id's.
+        ("PATCH", "/api/v1/products/export", "GET"),
+        ("DELETE", "/api/v1/products/import", "POST"),
+        # Every method the path takes, not only the first route's.
+        ("PUT", "/api/v1/products", "GET, POST"),
+        ("PUT", f"/api/v1/products/{uuid.uuid4()}", "DELETE, GET, PATCH"),
+    ],
+)
+async def test_a_method_a_path_does_not_take_is_405_naming_every_method_it_does(
+    catalog: Catalog, method: str, path: str, allow: str
+) -> None:
+    company_id = await catalog.new_company()
+
+    response = await catalog.client.request(method, path, headers=catalog.staff(company_id))
+
+    assert response.status_code == 405, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == allow
+
+
+async def test_a_product_id_that_is_not_a_uuid_is_no_such_product(catalog: Catalog) -> None:
+    company_id = await catalog.new_company()
+
+    response = await catalog.client.get("/api/v1/products/not-an-id", headers=catalog.staff(company_id))
+
+    assert response.status_code == 404, response.text

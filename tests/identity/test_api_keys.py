@@ -205,7 +205,7 @@ async def test_revoking_a_key_removes_it_from_the_directory_and_the_list(identit
     assert stored.revoked_at is not None
     listed = await identity.client.get("/api/v1/api-keys", headers=identity.owner_of(account))
     assert listed.json()["items"] == []
-    lookup = await identity.client.get(f"/internal/api-keys/{secret_hash}", headers=identity.anonymous())
+    lookup = await identity.client.get(f"/internal/api-keys/{secret_hash}", headers=identity.anonymous(internal=True))
     problem(lookup, 404)
     assert await identity.redis.get(_directory_key(identity, secret_hash)) is None
 
@@ -266,7 +266,7 @@ async def test_the_gateway_lookup_answers_an_active_key_and_heals_its_entry(iden
     secret_hash = _sha256(created["secret"])
     await identity.redis.delete(_directory_key(identity, secret_hash))
 
-    response = await identity.client.get(f"/internal/api-keys/{secret_hash}", headers=identity.anonymous())
+    response = await identity.client.get(f"/internal/api-keys/{secret_hash}", headers=identity.anonymous(internal=True))
 
     expected = {
         "id": created["id"],
@@ -284,7 +284,7 @@ async def test_the_gateway_lookup_answers_an_active_key_and_heals_its_entry(iden
 async def test_the_gateway_lookup_of_an_unknown_hash_is_not_found(identity: Identity) -> None:
     unknown = _sha256("dk_never-issued")
 
-    response = await identity.client.get(f"/internal/api-keys/{unknown}", headers=identity.anonymous())
+    response = await identity.client.get(f"/internal/api-keys/{unknown}", headers=identity.anonymous(internal=True))
 
     problem(response, 404)
     assert await identity.redis.get(_directory_key(identity, unknown)) is None

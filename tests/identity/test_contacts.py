@@ -546,4 +546,5 @@ async def test_the_storefront_contacts_need_a_signed_in_account(identity: Identi
     staff = await identity.client.get(STOREFRONT, headers=identity.owner_of(account))
 
     assert_problem(anonymous, 401)
-    assert_problem(staff, 401)
+    # Staff are never storefront callers (the gateway never sends one there): the wrong kind, not signed out.
+    assert_problem(staff, 403)

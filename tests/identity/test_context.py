@@ -60,7 +60,7 @@ async def test_health_needs_no_context(identity: Identity) -> None:
 
 
 async def test_openapi_documents_the_public_routes_only(identity: Identity) -> None:
-    response = await identity.client.get("/openapi.json", headers=identity.anonymous())
+    response = await identity.client.get("/openapi.json", headers=identity.anonymous(internal=True))
 
     assert response.status_code == 200
     paths = response.json()["paths"]

@@ -502,12 +502,13 @@ async def test_storefront_accounts_and_anonymous_callers_cannot_use_the_staff_ap
     customer = await create_customer(identity, owner)
     contact = await create_contact(identity, owner, customer, role="ADMIN")
 
-    for headers in [
-        primary_caller(identity, account, customer),
-        contact_caller(identity, account, contact),
-        identity.anonymous(company_id=uuid.UUID(account["company"]["id"])),
+    # Storefront accounts are the wrong kind of caller (403); an anonymous one is not signed in (401).
+    for headers, status in [
+        (primary_caller(identity, account, customer), 403),
+        (contact_caller(identity, account, contact), 403),
+        (identity.anonymous(company_id=uuid.UUID(account["company"]["id"])), 401),
     ]:
-        assert_problem(await identity.client.get(CUSTOMERS, headers=headers), 403)
-        assert_problem(await identity.client.post(CUSTOMERS, json=customer_body(), headers=headers), 403)
-        assert_problem(await identity.client.delete(f"{CUSTOMERS}/{customer['id']}", headers=headers), 403)
+        assert_problem(await identity.client.get(CUSTOMERS, headers=headers), status)
+        assert_problem(await identity.client.post(CUSTOMERS, json=customer_body(), headers=headers), status)
+        assert_problem(await identity.client.delete(f"{CUSTOMERS}/{customer['id']}", headers=headers), status)
     assert len(await customer_list(identity, owner)) == 1

@@ -218,8 +218,10 @@ async def test_me_refuses_anonymous_callers_staff_and_removed_contacts(identity:
     staff = await identity.client.get("/storefront/me", headers=identity.owner_of(account))
     removed = await identity.client.get("/storefront/me", headers=contact_caller(identity, account, contact))
 
-    for response in (anonymous, staff, removed):
+    for response in (anonymous, removed):
         assert_problem(response, 401)
+    # Staff are never storefront callers (the gateway never sends one there): the wrong kind, not signed out.
+    assert_problem(staff, 403)
 
 
 async def test_a_contact_of_another_company_is_not_known_on_this_storefront(identity: Identity) -> None:
@@ -237,10 +239,18 @@ async def test_internal_principal_lookup_answers_with_the_current_entry_and_heal
     customer, contact = await customer_with_contact(identity, account, role="ADMIN")
     await identity.redis.delete(f"{identity.platform.namespace}:principal:{account['membershipId']}")
 
-    staff = await identity.client.get(f"/internal/principals/{account['membershipId']}", headers=identity.anonymous())
-    as_contact = await identity.client.get(f"/internal/principals/{contact['id']}", headers=identity.anonymous())
-    as_customer = await identity.client.get(f"/internal/principals/{customer['id']}", headers=identity.anonymous())
-    unknown = await identity.client.get(f"/internal/principals/{uuid.uuid4()}", headers=identity.anonymous())
+    staff = await identity.client.get(
+        f"/internal/principals/{account['membershipId']}", headers=identity.anonymous(internal=True)
+    )
+    as_contact = await identity.client.get(
+        f"/internal/principals/{contact['id']}", headers=identity.anonymous(internal=True)
+    )
+    as_customer = await identity.client.get(
+        f"/internal/principals/{customer['id']}", headers=identity.anonymous(internal=True)
+    )
+    unknown = await identity.client.get(
+        f"/internal/principals/{uuid.uuid4()}", headers=identity.anonymous(internal=True)
+    )
 
     assert staff.json() == {
         "ref": account["membershipId"],

@@ -1,6 +1,7 @@
 """A service assembled by the kit: migrated at start, health and readiness, context required, one
 transaction per request whose events leave only if it commits."""
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -9,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import make_url
 
 from kit.context import ContextSigner, Principal
@@ -53,7 +54,8 @@ async def test_routes_and_openapi_refuse_calls_without_a_context(
         response = await sample.get(path)
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
-    assert (await sample.get("/openapi.json", headers=_headers(signer, uuid.uuid4()))).status_code == 200
+    gateway_lookup = context_headers(signer, "kitsample", internal=True)
+    assert (await sample.get("/openapi.json", headers=gateway_lookup)).status_code == 200
 
 
 async def test_a_committed_request_publishes_its_event(
@@ -120,3 +122,24 @@ async def test_a_lost_database_connection_is_a_503_and_the_next_request_reconnec
         again = await sample.get("/notes", headers=headers)
         assert again.status_code == 200
         assert [note["text"] for note in again.json()] == ["kept"]
+
+
+async def test_openapi_answers_only_the_gateways_own_calls(sample: httpx.AsyncClient, signer: ContextSigner) -> None:
+    response = await sample.get("/openapi.json", headers=_headers(signer, uuid.uuid4()))
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_service_with_a_route_that_declares_no_access_does_not_start(
+    sample_url: str, platform: PlatformSettings
+) -> None:
+    router = APIRouter(prefix="/forgotten")
+
+    @router.get("/trusting-the-gateway")
+    async def trusting_the_gateway() -> None:
+        return None
+
+    spec = dataclasses.replace(SPEC, routers=[*SPEC.routers, router])
+    with pytest.raises(ValueError, match="/forgotten/trusting-the-gateway"):
+        create_service_app(spec, sample_url, platform)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from kit.access import staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
@@ -13,9 +14,13 @@ from kit.events import ActorType
 from kit.pagination import Cursor, Limit, Page
 from services.audit.audit_log import service
 from services.audit.audit_log.repository import AuditLogFilters
-from services.audit.audit_log.schemas import AuditLogEntry
+from services.audit.audit_log.schemas import AuditLogEntry, IsoDateTime
 
-router = APIRouter(prefix="/api/v1/audit-logs", tags=["audit log"])
+router = APIRouter(
+    prefix="/api/v1/audit-logs", tags=["audit log"], dependencies=[staff("OWNER", "ADMIN", scope="audit")]
+)
+
+ISO_RULE = "An ISO 8601 date-time (not a Unix timestamp); without an offset it is read as UTC."
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -40,8 +45,10 @@ async def list_audit_logs(
     entity_id: Annotated[str | None, Query(alias="entityId", max_length=200)] = None,
     actor_type: Annotated[ActorType | None, Query(alias="actorType")] = None,
     actor_id: Annotated[uuid.UUID | None, Query(alias="actorId")] = None,
-    created_from: Annotated[datetime | None, Query(alias="from", description="Entries at or after (ISO 8601).")] = None,
-    created_to: Annotated[datetime | None, Query(alias="to", description="Entries before (ISO 8601).")] = None,
+    created_from: Annotated[
+        IsoDateTime | None, Query(alias="from", description=f"Entries at or after. {ISO_RULE}")
+    ] = None,
+    created_to: Annotated[IsoDateTime | None, Query(alias="to", description=f"Entries before. {ISO_RULE}")] = None,
 ) -> Page[AuditLogEntry]:
     company_id = service.authorize_read(context)
     filters = AuditLogFilters(

@@ -1,12 +1,33 @@
 """The audit log's public JSON shapes."""
 
+import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from kit.events import ActorType
 from kit.schemas import CamelModel
 from services.audit.models import AuditLog
+
+# An ISO 8601 / RFC 3339 date-time: a date, `T`, a time to the minute or finer, then `Z` or an offset. Without
+# an offset the time is read as UTC (`endpoints._utc`).
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def iso_date_time(value: Any) -> Any:
+    """Only ISO 8601 text reaches pydantic's datetime parsing, which would also read numbers as Unix times."""
+    if not isinstance(value, str) or _ISO_DATE_TIME.fullmatch(value) is None:
+        raise PydanticCustomError(
+            "iso_date_time", "Must be an ISO 8601 date-time, e.g. 2026-02-01T09:30:00Z or 2026-02-01T10:30:00+01:00."
+        )
+    return value
+
+
+# A date-time query filter: documented as `format: date-time`, read from ISO 8601 text only.
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_date_time)]
 
 
 class AuditLogEntry(CamelModel):

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from kit.access import staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
@@ -12,7 +13,7 @@ from kit.pagination import Cursor, Limit, Page
 from services.catalog.price_overrides import service
 from services.catalog.price_overrides.schemas import PriceOverrideCreate, PriceOverrideRead, PriceOverrideUpdate
 
-router = APIRouter(prefix="/api/v1/price-overrides", tags=["price overrides"])
+router = APIRouter(prefix="/api/v1/price-overrides", tags=["price overrides"], dependencies=[staff(scope="catalog")])
 
 
 @router.get("", responses=problem_responses(InvalidInput, Unauthorized, Forbidden, NotFound))

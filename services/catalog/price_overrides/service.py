@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.access import require_staff_or_key
 from kit.context import RequestContext
 from kit.db import new_id
 from kit.errors import Conflict
 from kit.outbox import emit
 from kit.pagination import Page
 from kit.repository import found
-from services.catalog.access import READ_SCOPE, WRITE_SCOPE, catalog_access
 from services.catalog.customers.repository import CustomerRepository
 from services.catalog.models import PriceOverride
 from services.catalog.price_overrides.events import (
@@ -60,7 +60,7 @@ async def override_page(
     limit: int,
     cursor: str | None,
 ) -> Page[PriceOverrideRead]:
-    company_id = catalog_access(context, scope=READ_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:read")
     tenant = await get_tenant(session, company_id)
     overrides, next_cursor = await PriceOverrideRepository(session, company_id).page(
         customer_id=customer_id, product_id=product_id, limit=limit, cursor=cursor
@@ -70,7 +70,7 @@ async def override_page(
 
 
 async def staff_override(session: AsyncSession, context: RequestContext, override_id: uuid.UUID) -> PriceOverrideRead:
-    company_id = catalog_access(context, scope=READ_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:read")
     tenant = await get_tenant(session, company_id)
     override = await PriceOverrideRepository(session, company_id).get_or_404(override_id, "Price override")
     return (await _reads(session, company_id, [override], tenant.currency))[0]
@@ -79,7 +79,7 @@ async def staff_override(session: AsyncSession, context: RequestContext, overrid
 async def set_override(
     session: AsyncSession, request: PriceOverrideCreate, *, context: RequestContext
 ) -> PriceOverrideRead:
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     tenant = await get_tenant(session, company_id)
     check_currency(request.currency, tenant)
     # Another company's customer or product reads as unknown, exactly like one that never existed.
@@ -113,7 +113,7 @@ async def set_override(
 async def change_override(
     session: AsyncSession, override_id: uuid.UUID, request: PriceOverrideUpdate, *, context: RequestContext
 ) -> PriceOverrideRead:
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     tenant = await get_tenant(session, company_id)
     check_currency(request.currency, tenant)
     override = await PriceOverrideRepository(session, company_id).get_or_404(override_id, "Price override")
@@ -125,7 +125,7 @@ async def change_override(
 
 
 async def remove_override(session: AsyncSession, override_id: uuid.UUID, *, context: RequestContext) -> None:
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     repository = PriceOverrideRepository(session, company_id)
     override = await repository.get_or_404(override_id, "Price override")
     await repository.delete(override)

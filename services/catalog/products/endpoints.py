@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
+from kit.access import staff
 from kit.context import Context
 from kit.db import Database, Session
 from kit.errors import (
@@ -27,7 +28,7 @@ from services.catalog.products.imports import ImportRejected
 from services.catalog.products.repository import ProductFilters
 from services.catalog.products.schemas import ImportResult, ProductCreate, ProductRead, ProductUpdate
 
-router = APIRouter(prefix="/api/v1/products", tags=["products"])
+router = APIRouter(prefix="/api/v1/products", tags=["products"], dependencies=[staff(scope="catalog")])
 
 SearchText = Annotated[str | None, Query(max_length=200, description="Part of the SKU or name, in any letter case.")]
 CategoryFilter = Annotated[str | None, Query(max_length=100, description="Only products of this category.")]
@@ -106,13 +107,13 @@ async def import_products(session: Session, context: Context, request: Request) 
     return await imports.import_products(session, await _csv_text(request), context=context)
 
 
-@router.get("/{product_id}", responses=problem_responses(Unauthorized, Forbidden, NotFound))
+@router.get("/{product_id:uuid}", responses=problem_responses(Unauthorized, Forbidden, NotFound))
 async def get_product(session: Session, context: Context, product_id: uuid.UUID) -> ProductRead:
     return await service.staff_product(session, context, product_id)
 
 
 @router.patch(
-    "/{product_id}",
+    "/{product_id:uuid}",
     responses=problem_responses(InvalidInput, Unauthorized, PlanLimitReached, Forbidden, NotFound, Conflict),
 )
 async def update_product(session: Session, context: Context, product_id: uuid.UUID, body: ProductUpdate) -> ProductRead:
@@ -121,7 +122,7 @@ async def update_product(session: Session, context: Context, product_id: uuid.UU
 
 
 @router.delete(
-    "/{product_id}",
+    "/{product_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
@@ -130,13 +131,15 @@ async def delete_product(session: Session, context: Context, product_id: uuid.UU
     await service.delete_product(session, product_id, context=context)
 
 
-@router.post("/{product_id}/archive", responses=problem_responses(Unauthorized, Forbidden, NotFound))
+@router.post("/{product_id:uuid}/archive", responses=problem_responses(Unauthorized, Forbidden, NotFound))
 async def archive_product(session: Session, context: Context, product_id: uuid.UUID) -> ProductRead:
     """Take a product off the storefront, keeping it; this frees a maxProducts slot."""
     return await service.set_status(session, product_id, ProductStatus.ARCHIVED, context=context)
 
 
-@router.post("/{product_id}/restore", responses=problem_responses(Unauthorized, PlanLimitReached, Forbidden, NotFound))
+@router.post(
+    "/{product_id:uuid}/restore", responses=problem_responses(Unauthorized, PlanLimitReached, Forbidden, NotFound)
+)
 async def restore_product(session: Session, context: Context, product_id: uuid.UUID) -> ProductRead:
     """Put an archived product back on sale; refused when the plan's maxProducts is reached."""
     return await service.set_status(session, product_id, ProductStatus.ACTIVE, context=context)

@@ -5,9 +5,9 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from kit.schemas import CamelModel, blank_is_none
+from kit.schemas import MULTI_LINE, CamelModel, blank_is_none
 from services.catalog.models import Product, ProductStatus
 from services.catalog.money import CurrencyCode, Money
 
@@ -31,18 +31,32 @@ def web_address(value: str | None) -> str | None:
 
 
 Sku = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(sku_characters)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(sku_characters),
+    # SKU_CHARACTERS, for the API document.
+    Field(json_schema_extra={"pattern": r"^[A-Za-z0-9._/-]+$"}),
 ]
 ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 UnitOfSale = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+# The one multi-line text of a product (kit.schemas.MULTI_LINE: tabs and line breaks allowed).
 Description = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None, AfterValidator(blank_is_none)
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None,
+    MULTI_LINE,
+    AfterValidator(blank_is_none),
 ]
 Category = Annotated[
     Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None, AfterValidator(blank_is_none)
 ]
+# `web_address` as a pattern, for the API document: http(s), a host, no spaces or control characters.
+IMAGE_URL_PATTERN = r"^(https?://[^\s\x00-\x1f\x7f-\x9f/?#\[\]]+[^\s\x00-\x1f\x7f-\x9f]*)?$"
 ImageUrl = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None,
+    Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=2000),
+        Field(json_schema_extra={"pattern": IMAGE_URL_PATTERN}),
+    ]
+    | None,
     AfterValidator(blank_is_none),
     AfterValidator(web_address),
 ]
@@ -83,7 +97,7 @@ class ProductRead(CamelModel):
     id: uuid.UUID
     sku: str
     name: str
-    description: str | None
+    description: Annotated[str | None, MULTI_LINE]
     unit_price: Money
     # The company's currency, in which every catalog price is.
     currency: str

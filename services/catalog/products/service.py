@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.access import require_staff_or_key
 from kit.context import RequestContext
 from kit.db import Database, new_id
 from kit.errors import Conflict, PlanLimitReached
@@ -13,7 +14,6 @@ from kit.events import Event
 from kit.outbox import emit, emit_many
 from kit.pagination import Page
 from kit.repository import found
-from services.catalog.access import READ_SCOPE, WRITE_SCOPE, catalog_access
 from services.catalog.models import Product, ProductStatus, Tenant
 from services.catalog.price_overrides.events import price_override_removals
 from services.catalog.price_overrides.repository import PriceOverrideRepository
@@ -75,7 +75,7 @@ async def _flush_unless_sku_taken(session: AsyncSession) -> None:
 
 
 async def staff_product(session: AsyncSession, context: RequestContext, product_id: uuid.UUID) -> ProductRead:
-    company_id = catalog_access(context, scope=READ_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:read")
     tenant = await get_tenant(session, company_id)
     product = await ProductRepository(session, company_id).get_or_404(product_id, "Product")
     return ProductRead.of(product, tenant.currency)
@@ -84,14 +84,14 @@ async def staff_product(session: AsyncSession, context: RequestContext, product_
 async def product_page(
     session: AsyncSession, context: RequestContext, filters: ProductFilters, *, limit: int, cursor: str | None
 ) -> Page[ProductRead]:
-    company_id = catalog_access(context, scope=READ_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:read")
     tenant = await get_tenant(session, company_id)
     products, next_cursor = await ProductRepository(session, company_id).page(filters, limit=limit, cursor=cursor)
     return Page[ProductRead](items=[ProductRead.of(p, tenant.currency) for p in products], next_cursor=next_cursor)
 
 
 async def create_product(session: AsyncSession, request: ProductCreate, *, context: RequestContext) -> ProductRead:
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     tenant = await lock_tenant(session, company_id)
     check_currency(request.currency, tenant)
     repository = ProductRepository(session, company_id)
@@ -130,7 +130,7 @@ async def create_product(session: AsyncSession, request: ProductCreate, *, conte
 async def update_product(
     session: AsyncSession, product_id: uuid.UUID, request: ProductUpdate, *, context: RequestContext
 ) -> ProductRead:
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     tenant = await lock_tenant(session, company_id)
     check_currency(request.currency, tenant)
     repository = ProductRepository(session, company_id)
@@ -180,7 +180,7 @@ async def set_status(
     session: AsyncSession, product_id: uuid.UUID, status: ProductStatus, *, context: RequestContext
 ) -> ProductRead:
     """Archive (frees a maxProducts slot) or restore (takes one) a product; already so, nothing changes."""
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     tenant = await lock_tenant(session, company_id)
     repository = ProductRepository(session, company_id)
     product = await repository.get_or_404(product_id, "Product")
@@ -202,7 +202,7 @@ async def set_status(
 
 async def delete_product(session: AsyncSession, product_id: uuid.UUID, *, context: RequestContext) -> None:
     """Delete the product and its price overrides (each override raises PriceOverrideRemoved)."""
-    company_id = catalog_access(context, scope=WRITE_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:write")
     await lock_tenant(session, company_id)
     repository = ProductRepository(session, company_id)
     product = found(await repository.get(product_id), "Product")
@@ -225,7 +225,7 @@ async def delete_product(session: AsyncSession, product_id: uuid.UUID, *, contex
 
 async def authorize_export(session: AsyncSession, context: RequestContext) -> uuid.UUID:
     """The company whose catalog the caller may export; checked before the response starts streaming."""
-    company_id = catalog_access(context, scope=READ_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:read")
     await get_tenant(session, company_id)
     return company_id
 

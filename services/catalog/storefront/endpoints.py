@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from kit.access import STOREFRONT
 from kit.context import Context
 from kit.db import ReadSession
 from kit.errors import InvalidInput, NotFound, ServiceUnavailable, Unauthorized, problem_responses
@@ -12,7 +13,7 @@ from kit.pagination import Cursor, Limit
 from services.catalog.storefront import service
 from services.catalog.storefront.schemas import CategoryList, StorefrontProduct, StorefrontProductPage
 
-router = APIRouter(prefix="/storefront", tags=["storefront catalog"])
+router = APIRouter(prefix="/storefront", tags=["storefront catalog"], dependencies=[STOREFRONT])
 
 SearchText = Annotated[str | None, Query(max_length=200, description="Part of the name or SKU, in any letter case.")]
 CategoryFilter = Annotated[str | None, Query(max_length=100, description="Only products of this category.")]

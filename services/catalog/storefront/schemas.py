@@ -4,12 +4,12 @@ import json
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import Row
 
 from kit.pagination import Page
-from kit.schemas import CamelModel
+from kit.schemas import MULTI_LINE, CamelModel
 from services.catalog.models import Product
 from services.catalog.money import Money, money_text
 
@@ -18,7 +18,7 @@ class StorefrontProduct(CamelModel):
     id: uuid.UUID
     sku: str
     name: str
-    description: str | None
+    description: Annotated[str | None, MULTI_LINE]
     unit_of_sale: str
     category: str | None
     image_url: str | None

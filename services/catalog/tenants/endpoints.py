@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
+from kit.access import require_staff_or_key, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Forbidden, ServiceUnavailable, Unauthorized, problem_responses
-from services.catalog.access import READ_SCOPE, catalog_access
 from services.catalog.products.repository import ProductRepository
 from services.catalog.tenants import service
 from services.catalog.tenants.schemas import CatalogLimits
@@ -13,10 +13,14 @@ from services.catalog.tenants.schemas import CatalogLimits
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 
-@router.get("/limits", responses=problem_responses(Unauthorized, Forbidden, ServiceUnavailable))
+@router.get(
+    "/limits",
+    dependencies=[staff(scope="catalog")],
+    responses=problem_responses(Unauthorized, Forbidden, ServiceUnavailable),
+)
 async def get_catalog_limits(context: Context, session: Session) -> CatalogLimits:
     """The plan's product limit (`null` = unlimited) and the ACTIVE products counted against it."""
-    company_id = catalog_access(context, scope=READ_SCOPE)
+    company_id = require_staff_or_key(context, "catalog:read")
     tenant = await service.get_tenant(session, company_id)
     active = await ProductRepository(session, company_id).count_active()
     return CatalogLimits(max_products=tenant.max_products, active_products=active)

@@ -4,16 +4,18 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from kit.access import INTERNAL, PUBLIC, staff
 from kit.context import Context
 from kit.db import Session
-from kit.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from kit.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, problem_responses
 from services.identity.accounts import service
+from services.identity.accounts.passwords import Guard
 from services.identity.accounts.schemas import LoginRequest, PrincipalRead, SessionRead, SignupRequest, UserRead
 from services.identity.companies.schemas import CompanySummary
 from services.identity.dependencies import Directory, Principals, Settings
 
 router = APIRouter(prefix="/api/v1", tags=["signup & session"])
-internal_router = APIRouter(prefix="/internal", include_in_schema=False)
+internal_router = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[INTERNAL])
 
 
 def _session_read(signed_in: service.SignedIn) -> SessionRead:
@@ -25,7 +27,9 @@ def _session_read(signed_in: service.SignedIn) -> SessionRead:
     )
 
 
-@router.post("/signup", status_code=status.HTTP_201_CREATED, responses=problem_responses(Conflict))
+@router.post(
+    "/signup", dependencies=[PUBLIC], status_code=status.HTTP_201_CREATED, responses=problem_responses(Conflict)
+)
 async def signup(
     session: Session,
     context: Context,
@@ -41,13 +45,15 @@ async def signup(
     return _session_read(signed_in)
 
 
-@router.post("/auth/login", responses=problem_responses(Unauthorized))
-async def login(session: Session, context: Context, principals: Principals, body: LoginRequest) -> SessionRead:
+@router.post("/auth/login", dependencies=[PUBLIC], responses=problem_responses(Unauthorized, RateLimited))
+async def login(
+    session: Session, context: Context, principals: Principals, guard: Guard, body: LoginRequest
+) -> SessionRead:
     """Check a staff member's email and password; the gateway then opens the session."""
-    return _session_read(await service.login(session, principals, body, context=context))
+    return _session_read(await service.login(session, principals, guard, body, context=context))
 
 
-@router.get("/me", responses=problem_responses(Unauthorized, Forbidden))
+@router.get("/me", dependencies=[staff()], responses=problem_responses(Unauthorized, Forbidden))
 async def me(session: Session, context: Context) -> SessionRead:
     """The signed-in staff member, their company and role."""
     return _session_read(await service.current_member(session, context))

@@ -20,7 +20,13 @@ from services.identity.accounts.events import (
     membership_entity,
     user_entity,
 )
-from services.identity.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from services.identity.accounts.passwords import (
+    PasswordGuard,
+    burn_verification_time,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from services.identity.accounts.principals import (
     PrincipalDirectory,
     PrincipalEntry,
@@ -38,8 +44,6 @@ from services.identity.models import Company, Customer, CustomerContact, Members
 
 EMAIL_TAKEN = "An account with this email already exists."
 BAD_CREDENTIALS = "Email or password is incorrect."
-# Each retry follows a concurrent signup that took our slug between check and insert.
-SIGNUP_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -71,20 +75,25 @@ async def signup(
     if await users.email_exists(request.email):
         raise _email_taken()
     password_hash = await hash_password(request.password)
-    for _attempt in range(SIGNUP_ATTEMPTS):
+    while True:
+        slug = await companies.available_slug(session, request.company_name)
         try:
             signed_in = await _create_account(
-                session, directory, request, password_hash, context=context, trial_days=trial_days
+                session, directory, request, password_hash, slug, context=context, trial_days=trial_days
             )
             principals.publish_after_commit(session, staff_entry(signed_in.membership))
             return signed_in
-        except IntegrityError:
+        except IntegrityError as error:
             # A concurrent signup took this email or the slug after our checks; nothing of ours is
             # written yet (the collision surfaces at the first flush), so start over cleanly.
             await session.rollback()
             if await users.email_exists(request.email):
                 raise _email_taken() from None
-    raise Conflict("Your company could not be created just now; please try again.")
+            # The slug went to a company that committed (an insert that collides waits for the other
+            # transaction's outcome): each round, at least one competing signup is through, so this
+            # ends. A collision that left our slug free is not one retrying can cure.
+            if not await companies.slug_taken(session, slug):
+                raise error
 
 
 async def _create_account(
@@ -92,6 +101,7 @@ async def _create_account(
     directory: StorefrontDirectory,
     request: SignupRequest,
     password_hash: str,
+    slug: str,
     *,
     context: RequestContext,
     trial_days: int,
@@ -99,7 +109,7 @@ async def _create_account(
     user = UserRepository(session).add(
         User(id=new_id(), email=normalize_email(request.email), name=request.name, password_hash=password_hash)
     )
-    company = await companies.new_company(session, request.company_name)
+    company = companies.new_company(session, request.company_name, slug)
     await session.flush()
 
     actor = user_actor(user.id)
@@ -143,9 +153,20 @@ async def grant_membership(
 
 
 async def login(
-    session: AsyncSession, principals: PrincipalDirectory, request: LoginRequest, *, context: RequestContext
+    session: AsyncSession,
+    principals: PrincipalDirectory,
+    guard: PasswordGuard,
+    request: LoginRequest,
+    *,
+    context: RequestContext,
 ) -> SignedIn:
-    """Check a staff member's email and password. Every failure reads the same, and takes as long."""
+    """Check a staff member's email and password. Every failure reads the same, and takes as long.
+
+    Each check counts as a failure against the account's backoff (shared with accepting an invite)
+    until the password proves right; a success forgets the account's failures.
+    """
+    account = PasswordGuard.staff_account(request.email)
+    await guard.attempt(account)
     users = UserRepository(session)
     user = await users.get_by_email(request.email)
     if user is None:
@@ -169,6 +190,7 @@ async def login(
         actor=user_actor(user.id),
     )
     principals.publish_after_commit(session, staff_entry(membership))
+    await guard.succeeded(account)
     return SignedIn(user=user, company=company, membership=membership)
 
 

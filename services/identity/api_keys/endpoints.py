@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from kit.access import INTERNAL, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
@@ -13,8 +14,8 @@ from services.identity.api_keys.schemas import ApiKeyCreate, ApiKeyCreatedRead, 
 from services.identity.dependencies import ApiKeys
 from services.identity.team.schemas import StaffSummary
 
-router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"])
-internal_router = APIRouter(prefix="/internal", include_in_schema=False)
+router = APIRouter(prefix="/api/v1/api-keys", tags=["API keys"], dependencies=[staff("OWNER", "ADMIN")])
+internal_router = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[INTERNAL])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(Unauthorized, Forbidden))

@@ -37,7 +37,9 @@ def _unique(scopes: list[ApiKeyScope]) -> list[ApiKeyScope]:
 
 class ApiKeyCreate(CamelModel):
     name: ApiKeyName
-    scopes: Annotated[list[ApiKeyScope], Field(min_length=1), AfterValidator(_unique)]
+    scopes: Annotated[
+        list[ApiKeyScope], Field(min_length=1, json_schema_extra={"uniqueItems": True}), AfterValidator(_unique)
+    ]
 
 
 class ApiKeyRead(CamelModel):

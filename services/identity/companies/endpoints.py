@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from kit.access import INTERNAL, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
@@ -10,16 +11,20 @@ from services.identity.companies.schemas import CompanyRead, CompanyUpdate, Stor
 from services.identity.dependencies import Directory
 
 router = APIRouter(prefix="/api/v1", tags=["company"])
-internal_router = APIRouter(prefix="/internal", include_in_schema=False)
+internal_router = APIRouter(prefix="/internal", include_in_schema=False, dependencies=[INTERNAL])
 
 
-@router.get("/company", responses=problem_responses(Unauthorized, Forbidden))
+@router.get("/company", dependencies=[staff()], responses=problem_responses(Unauthorized, Forbidden))
 async def get_company(session: Session, context: Context) -> CompanyRead:
     """The signed-in staff member's company."""
     return CompanyRead.model_validate(await service.get_company(session, context))
 
 
-@router.patch("/company", responses=problem_responses(InvalidInput, Unauthorized, Forbidden, Conflict))
+@router.patch(
+    "/company",
+    dependencies=[staff("OWNER", "ADMIN")],
+    responses=problem_responses(InvalidInput, Unauthorized, Forbidden, Conflict),
+)
 async def update_company(session: Session, context: Context, directory: Directory, body: CompanyUpdate) -> CompanyRead:
     """Rename the company or change its storefront address (owner and admins). A new slug applies at once."""
     company = await service.update_company(session, directory, body, context=context)

@@ -72,11 +72,14 @@ async def available_slug(session: AsyncSession, company_name: str) -> str:
                 return candidate
 
 
-async def new_company(session: AsyncSession, name: str) -> Company:
-    """A company with a free slug, added to the session (not flushed: a concurrent signup may take the slug)."""
-    company = Company(
-        id=new_id(), name=name, slug=await available_slug(session, name), currency="USD", show_prices_to_guests=False
-    )
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    return await CompanyRepository(session).get_by_slug(slug) is not None
+
+
+def new_company(session: AsyncSession, name: str, slug: str) -> Company:
+    """A company at `slug` (from `available_slug`), added to the session (not flushed: a concurrent
+    signup may take the slug first, and the caller then retries with the next free one)."""
+    company = Company(id=new_id(), name=name, slug=slug, currency="USD", show_prices_to_guests=False)
     return CompanyRepository(session).add(company)
 
 
@@ -176,7 +179,11 @@ async def update_company(
 
 
 async def resolve_storefront(session: AsyncSession, directory: StorefrontDirectory, slug: str) -> Company:
-    """The company behind a storefront slug, for the gateway after a directory miss; heals the entry."""
-    company = found(await CompanyRepository(session).get_by_slug(slug.strip().lower()), "Storefront")
+    """The company behind a storefront slug, for the gateway after a directory miss; heals the entry.
+
+    The slug must be the storefront's own, exactly: `RATE-x` or ` rate-x` reaching the same company
+    would be a second address for it (and, at the gateway, a fresh set of per-storefront counters).
+    """
+    company = found(await CompanyRepository(session).get_by_slug(slug), "Storefront")
     await directory.try_publish(storefront_entry(company))
     return company

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from kit.access import staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import (
@@ -21,7 +22,7 @@ from services.identity.customers import service
 from services.identity.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from services.identity.dependencies import Principals
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"], dependencies=[staff(scope="customers")])
 
 SearchText = Annotated[str | None, Query(max_length=320, description="Part of the name or email, in any letter case.")]
 

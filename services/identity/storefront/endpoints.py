@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
+from kit.access import STOREFRONT
 from kit.context import Context
 from kit.db import Session
-from kit.errors import Conflict, InvalidInput, Unauthorized, problem_responses
+from kit.errors import Conflict, InvalidInput, RateLimited, Unauthorized, problem_responses
+from services.identity.accounts.passwords import Guard
 from services.identity.companies.schemas import CompanySummary
 from services.identity.dependencies import Principals
 from services.identity.storefront import service
@@ -18,7 +20,7 @@ from services.identity.storefront.schemas import (
     StorefrontSessionRead,
 )
 
-router = APIRouter(prefix="/storefront", tags=["storefront session"])
+router = APIRouter(prefix="/storefront", tags=["storefront session"], dependencies=[STOREFRONT])
 
 
 def _session_read(signed_in: service.SignedInAccount) -> StorefrontSessionRead:
@@ -32,22 +34,24 @@ def _session_read(signed_in: service.SignedInAccount) -> StorefrontSessionRead:
     )
 
 
-@router.post("/setup-password", responses=problem_responses(InvalidInput, Conflict))
-async def setup_password(session: Session, context: Context, body: SetupPasswordRequest) -> SetupPasswordRead:
+@router.post("/setup-password", responses=problem_responses(InvalidInput, Conflict, RateLimited))
+async def setup_password(
+    session: Session, context: Context, guard: Guard, body: SetupPasswordRequest
+) -> SetupPasswordRead:
     """Set the first password of a customer's or contact's account on this storefront, once.
 
     An unknown email and an account that already has a password get the same answer.
     """
-    company = await service.setup_password(session, body, context=context)
+    company = await service.setup_password(session, guard, body, context=context)
     return SetupPasswordRead(login_path=f"/store/{company.slug}/login")
 
 
-@router.post("/login", responses=problem_responses(Unauthorized))
+@router.post("/login", responses=problem_responses(Unauthorized, RateLimited))
 async def login(
-    session: Session, context: Context, principals: Principals, body: StorefrontLoginRequest
+    session: Session, context: Context, principals: Principals, guard: Guard, body: StorefrontLoginRequest
 ) -> StorefrontSessionRead:
     """Check a customer's or contact's email and password; the gateway then opens the storefront session."""
-    return _session_read(await service.login(session, principals, body, context=context))
+    return _session_read(await service.login(session, principals, guard, body, context=context))
 
 
 @router.get("/me", responses=problem_responses(Unauthorized))

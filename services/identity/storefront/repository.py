@@ -1,8 +1,11 @@
 """Storefront accounts by email: the company's customers (primary accounts) and contacts that use it."""
 
 import uuid
+from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.identity.accounts.repository import normalize_email
 from services.identity.customers.repository import ContactRepository, CustomerRepository
@@ -36,3 +39,23 @@ class StorefrontAccountRepository:
         found: list[StorefrontAccount] = list((await self.session.scalars(customers)).all())
         found.extend((await self.session.scalars(contacts)).all())
         return found
+
+    async def set_first_password(self, account: StorefrontAccount, password_hash: str, at: datetime) -> bool:
+        """Give `account` its first password, only if it still has none: False when another setup did first.
+
+        A conditional update and its row count, so the one-shot holds without row locks (SQLite).
+        """
+        model = type(account)
+        company_id = self.customers.company_id
+        result = await self.session.execute(
+            update(model)
+            .where(model.company_id == company_id, model.id == account.id, model.password_hash.is_(None))
+            .values(password_hash=password_hash, password_set_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        # What the row now holds, without marking the object changed (no second UPDATE at flush).
+        set_committed_value(account, "password_hash", password_hash)
+        set_committed_value(account, "password_set_at", at)
+        return True

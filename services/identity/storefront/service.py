@@ -12,7 +12,13 @@ from kit.events import Actor
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import customer_access
-from services.identity.accounts.passwords import burn_verification_time, hash_password, needs_rehash, verify_password
+from services.identity.accounts.passwords import (
+    PasswordGuard,
+    burn_verification_time,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from services.identity.accounts.principals import PrincipalDirectory, contact_entry, customer_entry
 from services.identity.accounts.service import BAD_CREDENTIALS
 from services.identity.companies.repository import CompanyRepository
@@ -65,27 +71,37 @@ def _actor(account: StorefrontAccount) -> Actor:
     return Actor(type="CUSTOMER", id=account.id)
 
 
-async def setup_password(session: AsyncSession, request: SetupPasswordRequest, *, context: RequestContext) -> Company:
+async def setup_password(
+    session: AsyncSession, guard: PasswordGuard, request: SetupPasswordRequest, *, context: RequestContext
+) -> Company:
     """Give the company's oldest pending account with this email its first password; one-shot.
 
     A primary account comes before contacts. When another account with this email already signs in
     with the same password, it is refused: sign-in matches email and password, and must find one.
+    That check tests a password, and the answer says whether the email is pending: each attempt
+    counts against the same backoff as signing in with this email here.
     """
     company_id = context.require_company()
     if request.password != request.confirm_password:
         raise InvalidInput(PASSWORDS_DIFFER, errors=[{"field": "confirmPassword", "message": PASSWORDS_DIFFER}])
-    accounts = await StorefrontAccountRepository(session, company_id).with_email(request.email, lock=True)
+    guarded = PasswordGuard.storefront_account(company_id, request.email)
+    await guard.attempt(guarded, attempts="password setup attempts")
+    repository = StorefrontAccountRepository(session, company_id)
+    accounts = await repository.with_email(request.email, lock=True)
     pending = [account for account in accounts if account.password_hash is None]
     if not pending:
         await burn_verification_time(request.password)
-        raise InvalidInput(NO_PENDING_ACCOUNT, errors=[{"field": "email", "message": NO_PENDING_ACCOUNT}])
+        raise _no_pending_account()
     for account in accounts:
         if account.password_hash is not None and await verify_password(account.password_hash, request.password):
             raise Conflict(DUPLICATE_CREDENTIALS, errors=[{"field": "password", "message": DUPLICATE_CREDENTIALS}])
 
     account = pending[0]
-    account.password_hash = await hash_password(request.password)
-    account.password_set_at = utcnow()
+    # Set only if still unset, in one statement: two setups at once cannot both succeed, on SQLite
+    # (which ignores the row locks above) as on PostgreSQL; the later one finds nothing pending.
+    if not await repository.set_first_password(account, await hash_password(request.password), utcnow()):
+        raise _no_pending_account()
+    await guard.succeeded(guarded)
     kind = account_type(account)
     await emit(
         session,
@@ -100,11 +116,25 @@ async def setup_password(session: AsyncSession, request: SetupPasswordRequest, *
     return found(await CompanyRepository(session).get(company_id), "Company")
 
 
+def _no_pending_account() -> InvalidInput:
+    return InvalidInput(NO_PENDING_ACCOUNT, errors=[{"field": "email", "message": NO_PENDING_ACCOUNT}])
+
+
 async def login(
-    session: AsyncSession, principals: PrincipalDirectory, request: StorefrontLoginRequest, *, context: RequestContext
+    session: AsyncSession,
+    principals: PrincipalDirectory,
+    guard: PasswordGuard,
+    request: StorefrontLoginRequest,
+    *,
+    context: RequestContext,
 ) -> SignedInAccount:
-    """The one account of this storefront's company whose email and password both match."""
+    """The one account of this storefront's company whose email and password both match.
+
+    Each attempt counts against this email's backoff on this storefront (shared with password setup).
+    """
     company_id = context.require_company()
+    guarded = PasswordGuard.storefront_account(company_id, request.email)
+    await guard.attempt(guarded)
     accounts = await StorefrontAccountRepository(session, company_id).with_email(request.email)
     candidates = [account for account in accounts if account.password_hash is not None]
     if not candidates:
@@ -135,6 +165,7 @@ async def login(
     )
     entry = contact_entry(account) if isinstance(account, CustomerContact) else customer_entry(account)
     principals.publish_after_commit(session, entry)
+    await guard.succeeded(guarded)
     return signed_in
 
 

@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from kit.access import PUBLIC, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import (
@@ -12,10 +13,12 @@ from kit.errors import (
     InvalidInput,
     NotFound,
     PlanLimitReached,
+    RateLimited,
     Unauthorized,
     problem_responses,
 )
 from kit.pagination import Cursor, Limit, Page
+from services.identity.accounts.passwords import Guard
 from services.identity.accounts.schemas import SessionRead, UserRead
 from services.identity.companies.schemas import CompanySummary
 from services.identity.dependencies import Principals, Settings
@@ -60,7 +63,11 @@ def _invite_read(listed: service.ListedInvite) -> InviteRead:
     )
 
 
-@router.get("/members", responses=problem_responses(InvalidInput, Unauthorized, Forbidden))
+@router.get(
+    "/members",
+    dependencies=[staff("OWNER", "ADMIN")],
+    responses=problem_responses(InvalidInput, Unauthorized, Forbidden),
+)
 async def list_members(
     session: Session, context: Context, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[MemberRead]:
@@ -70,7 +77,9 @@ async def list_members(
 
 
 @router.patch(
-    "/members/{member_id}", responses=problem_responses(InvalidInput, Unauthorized, Forbidden, NotFound, Conflict)
+    "/members/{member_id}",
+    dependencies=[staff("OWNER", "ADMIN")],
+    responses=problem_responses(InvalidInput, Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def update_member(
     session: Session, context: Context, principals: Principals, member_id: uuid.UUID, body: MemberUpdate
@@ -85,6 +94,7 @@ async def update_member(
 
 @router.delete(
     "/members/{member_id}",
+    dependencies=[staff("OWNER", "ADMIN")],
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
@@ -95,6 +105,7 @@ async def remove_member(session: Session, context: Context, principals: Principa
 
 @router.post(
     "/members/{member_id}/transfer-ownership",
+    dependencies=[staff("OWNER", "ADMIN")],
     responses=problem_responses(InvalidInput, Unauthorized, Forbidden, NotFound),
 )
 async def transfer_ownership(
@@ -107,6 +118,7 @@ async def transfer_ownership(
 
 @router.post(
     "/invites",
+    dependencies=[staff("OWNER", "ADMIN")],
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(InvalidInput, Unauthorized, PlanLimitReached, Forbidden, Conflict),
 )
@@ -128,7 +140,11 @@ async def create_invite(
     )
 
 
-@router.get("/invites", responses=problem_responses(InvalidInput, Unauthorized, Forbidden))
+@router.get(
+    "/invites",
+    dependencies=[staff("OWNER", "ADMIN")],
+    responses=problem_responses(InvalidInput, Unauthorized, Forbidden),
+)
 async def list_invites(
     session: Session, context: Context, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[InviteRead]:
@@ -139,6 +155,7 @@ async def list_invites(
 
 @router.delete(
     "/invites/{invite_id}",
+    dependencies=[staff("OWNER", "ADMIN")],
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
@@ -147,7 +164,7 @@ async def revoke_invite(session: Session, context: Context, invite_id: uuid.UUID
     await service.revoke_invite(session, invite_id, context=context)
 
 
-@router.post("/invites/lookup", responses=problem_responses(NotFound))
+@router.post("/invites/lookup", dependencies=[PUBLIC], responses=problem_responses(NotFound))
 async def lookup_invite(session: Session, body: InviteLookup) -> InviteLookupRead:
     """What an invite link is for (public).
 
@@ -163,10 +180,16 @@ async def lookup_invite(session: Session, body: InviteLookup) -> InviteLookupRea
     )
 
 
-@router.post("/invites/accept", responses=problem_responses(InvalidInput, Unauthorized, NotFound, Conflict))
-async def accept_invite(session: Session, context: Context, principals: Principals, body: InviteAccept) -> SessionRead:
+@router.post(
+    "/invites/accept",
+    dependencies=[PUBLIC],
+    responses=problem_responses(InvalidInput, Unauthorized, NotFound, Conflict, RateLimited),
+)
+async def accept_invite(
+    session: Session, context: Context, principals: Principals, guard: Guard, body: InviteAccept
+) -> SessionRead:
     """Join the inviting company (public); the gateway then signs the new member in, as after signup."""
-    signed_in = await service.accept_invite(session, principals, body, context=context)
+    signed_in = await service.accept_invite(session, principals, guard, body, context=context)
     return SessionRead(
         user=UserRead.model_validate(signed_in.user),
         company=CompanySummary.model_validate(signed_in.company),

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import encode_cursor, keyset_page
@@ -140,3 +140,14 @@ class InviteTokenRepository:
             .execution_options(populate_existing=True)
         )
         return invite
+
+    async def claim(self, invite_id: uuid.UUID, now: datetime) -> bool:
+        """Mark the invite accepted if it still is pending; False when another acceptance (or a
+        revocation) got there first. One conditional update: atomic on SQLite as on PostgreSQL."""
+        result = await self.session.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, _pending(now))
+            .values(accepted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

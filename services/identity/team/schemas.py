@@ -4,13 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, StringConstraints
+from pydantic import EmailStr, StringConstraints, WithJsonSchema
 
 from kit.schemas import CamelModel
 from services.identity.accounts.schemas import NewPassword, PersonName
 from services.identity.models import StaffRole
 
 InviteStatus = Literal["PENDING", "EXPIRED"]
+# A role a member or an invite can be given: never OWNER (ownership moves only by transfer).
+GrantableRole = Annotated[StaffRole, WithJsonSchema({"type": "string", "enum": ["ADMIN", "MEMBER"]})]
 # Tokens we issue are 43 characters; the bound only keeps junk from reaching the hash.
 InviteToken = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -34,7 +36,7 @@ class MemberRead(CamelModel):
 
 class MemberUpdate(CamelModel):
     # ADMIN or MEMBER; OWNER is refused by the service with a pointer to transfer-ownership.
-    role: StaffRole
+    role: GrantableRole
 
 
 class OwnershipTransferRead(CamelModel):
@@ -45,7 +47,7 @@ class OwnershipTransferRead(CamelModel):
 class InviteCreate(CamelModel):
     email: EmailStr
     # ADMIN or MEMBER; an invite never makes an owner.
-    role: StaffRole
+    role: GrantableRole
 
 
 class InviteRead(CamelModel):

@@ -15,10 +15,10 @@ from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import StaffAccess, staff_access
 from services.identity.accounts.events import UserCreated, membership_entity, user_entity
-from services.identity.accounts.passwords import hash_password, verify_password
+from services.identity.accounts.passwords import PasswordGuard, hash_password, verify_password
 from services.identity.accounts.principals import PrincipalDirectory, staff_entry
 from services.identity.accounts.repository import UserRepository, normalize_email
-from services.identity.accounts.service import SignedIn, grant_membership, user_actor
+from services.identity.accounts.service import BAD_CREDENTIALS, SignedIn, grant_membership, user_actor
 from services.identity.billing.service import lock_plan
 from services.identity.companies.events import company_entity
 from services.identity.companies.repository import CompanyRepository
@@ -322,32 +322,42 @@ async def lookup_invite(session: AsyncSession, token: str) -> InviteOverview:
 
 
 async def accept_invite(
-    session: AsyncSession, principals: PrincipalDirectory, request: InviteAccept, *, context: RequestContext
+    session: AsyncSession,
+    principals: PrincipalDirectory,
+    guard: PasswordGuard,
+    request: InviteAccept,
+    *,
+    context: RequestContext,
 ) -> SignedIn:
     """Join the inviting company: a new account (name and password) or an existing one (its password).
 
     Public: the context carries no company, so the invite's is passed explicitly, and the accepting
-    user is the actor. The invite row stays locked until commit: a link is accepted once.
+    user is the actor. An existing user's password check counts against the same backoff as their
+    sign-in, and fails with the same answer. The invite is claimed by a conditional update before
+    anything is written, so a link is accepted once on every database (SQLite has no row locks).
     """
     invite = _usable(await InviteTokenRepository(session).lock(hash_token(request.token)), utcnow())
     company_id = invite.company_id
     users = UserRepository(session)
     user = await users.get_by_email(invite.email)
     if user is None:
-        user = await _new_user(session, invite, request, context=context)
+        _require_name(invite, request)
+        # Hashed before the claim: on SQLite the claim holds the one write lock until commit.
+        password_hash = await hash_password(request.password)
+        await _claim(session, invite)
+        user = await _new_user(session, invite, request, password_hash, context=context)
     else:
+        account = PasswordGuard.staff_account(user.email)
+        await guard.attempt(account)
         if not await verify_password(user.password_hash, request.password):
-            raise Unauthorized(
-                f"The password is not correct for {user.email}.",
-                errors=[{"field": "password", "message": "Not this account's password."}],
-            )
+            # Word for word a failed sign-in: an invite one sent oneself must not be a better oracle.
+            raise Unauthorized(BAD_CREDENTIALS)
+        await guard.succeeded(account)
         if await TeamRepository(session, company_id).for_user(user.id) is not None:
             raise Conflict(f"{user.email} is already a member of this company.")
-
+        await _claim(session, invite)
     actor = user_actor(user.id)
     membership = await grant_membership(session, company_id, user.id, invite.role, context=context, actor=actor)
-    invite.accepted_at = utcnow()
-    await session.flush()
     await emit(
         session,
         InviteAccepted(id=invite.id, email=invite.email, user_id=user.id, membership_id=membership.id),
@@ -361,14 +371,26 @@ async def accept_invite(
     return SignedIn(user=user, company=company, membership=membership)
 
 
-async def _new_user(session: AsyncSession, invite: Invite, request: InviteAccept, *, context: RequestContext) -> User:
+async def _claim(session: AsyncSession, invite: Invite) -> None:
+    """Take the invite for this acceptance, or 404 if a concurrent one (or a revocation) took it first."""
+    if not await InviteTokenRepository(session).claim(invite.id, utcnow()):
+        raise NotFound(INVALID_INVITE)
+
+
+def _require_name(invite: Invite, request: InviteAccept) -> str:
     if request.name is None:
         raise InvalidInput(
             f"Enter your name to create the account for {invite.email}.",
             errors=[{"field": "name", "message": "Required for a new account."}],
         )
+    return request.name
+
+
+async def _new_user(
+    session: AsyncSession, invite: Invite, request: InviteAccept, password_hash: str, *, context: RequestContext
+) -> User:
     user = UserRepository(session).add(
-        User(id=new_id(), email=invite.email, name=request.name, password_hash=await hash_password(request.password))
+        User(id=new_id(), email=invite.email, name=_require_name(invite, request), password_hash=password_hash)
     )
     try:
         await session.flush()

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from kit.access import staff
 from kit.context import Context
 from kit.db import Session, utcnow
 from kit.errors import ServiceUnavailable, Unauthorized, problem_responses
@@ -12,7 +13,9 @@ from services.orders.tenants.schemas import OrderLimits
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 
-@router.get("/limits", responses=problem_responses(Unauthorized, ServiceUnavailable))
+@router.get(
+    "/limits", dependencies=[staff(scope="orders")], responses=problem_responses(Unauthorized, ServiceUnavailable)
+)
 async def get_order_limits(context: Context, session: Session) -> OrderLimits:
     """The monthly order limit (`null` = unlimited), this month's count, the trial end, and whether orders are taken."""
     tenant = await service.get_tenant(session, context.require_company())

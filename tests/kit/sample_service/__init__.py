@@ -12,6 +12,7 @@ from sqlalchemy import String, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.access import staff
 from kit.context import Context
 from kit.db import TYPE_ANNOTATION_MAP, IdMixin, ReadSession, Session, TenantMixin, new_metadata
 from kit.errors import Conflict
@@ -50,7 +51,7 @@ class NoteOut(CamelModel):
     text: str
 
 
-router = APIRouter(prefix="/notes")
+router = APIRouter(prefix="/notes", dependencies=[staff()])
 
 
 @router.post("", status_code=201)

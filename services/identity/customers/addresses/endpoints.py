@@ -5,6 +5,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from kit.access import STOREFRONT, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
@@ -14,8 +15,10 @@ from services.identity.customers import service as customers
 from services.identity.customers.addresses import service
 from services.identity.customers.addresses.schemas import AddressCreate, AddressRead, AddressUpdate
 
-router = APIRouter(prefix="/api/v1/customers/{customer_id}/addresses", tags=["addresses"])
-storefront_router = APIRouter(prefix="/storefront/addresses", tags=["storefront"])
+router = APIRouter(
+    prefix="/api/v1/customers/{customer_id}/addresses", tags=["addresses"], dependencies=[staff(scope="customers")]
+)
+storefront_router = APIRouter(prefix="/storefront/addresses", tags=["storefront"], dependencies=[STOREFRONT])
 
 
 def _page(addresses: list[AddressRead]) -> Page[AddressRead]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints, field_validator
 
 from kit.schemas import CamelModel, blank_is_none
 from services.identity.customers.schemas import OptionalText100
@@ -32,7 +32,12 @@ OptionalAddressLine = Annotated[
 ]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True), AfterValidator(country_code)]
+Country = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True),
+    AfterValidator(country_code),
+    Field(description=COUNTRY_RULE, json_schema_extra={"enum": sorted(ISO_COUNTRIES)}),
+]
 Phone = Annotated[
     Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None, AfterValidator(blank_is_none)
 ]
@@ -49,7 +54,13 @@ class AddressCreate(CamelModel):
     country: Country
     phone: Phone = None
     # The customer's first address is the default whatever this says.
-    is_default: bool = False
+    is_default: StrictBool = False
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """For the API document: the field may be left out but is refused as null (`_not_null` below)."""
+    options = [option for option in schema.pop("anyOf", []) if option.get("type") != "null"]
+    schema.update(options[0] if len(options) == 1 else {"anyOf": options})
 
 
 class AddressUpdate(CamelModel):
@@ -61,14 +72,14 @@ class AddressUpdate(CamelModel):
 
     label: OptionalText100 = None
     recipient: OptionalText100 = None
-    line1: AddressLine | None = None
+    line1: AddressLine | None = Field(None, json_schema_extra=_without_null)
     line2: OptionalAddressLine = None
-    city: City | None = None
+    city: City | None = Field(None, json_schema_extra=_without_null)
     region: OptionalText100 = None
-    postal_code: PostalCode | None = None
-    country: Country | None = None
+    postal_code: PostalCode | None = Field(None, json_schema_extra=_without_null)
+    country: Country | None = Field(None, json_schema_extra=_without_null)
     phone: Phone = None
-    is_default: bool | None = None
+    is_default: StrictBool | None = Field(None, json_schema_extra=_without_null)
 
     @field_validator("line1", "city", "postal_code", "country", "is_default")
     @classmethod

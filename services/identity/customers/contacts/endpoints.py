@@ -5,6 +5,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from kit.access import STOREFRONT, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
@@ -13,8 +14,10 @@ from services.identity.customers.contacts import service
 from services.identity.customers.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactUpdate
 from services.identity.dependencies import Principals
 
-router = APIRouter(prefix="/api/v1/customers/{customer_id}/contacts", tags=["contacts"])
-storefront_router = APIRouter(prefix="/storefront/contacts", tags=["storefront"])
+router = APIRouter(
+    prefix="/api/v1/customers/{customer_id}/contacts", tags=["contacts"], dependencies=[staff(scope="customers")]
+)
+storefront_router = APIRouter(prefix="/storefront/contacts", tags=["storefront"], dependencies=[STOREFRONT])
 
 
 @router.get("", responses=problem_responses(Unauthorized, Forbidden, NotFound))
