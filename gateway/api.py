@@ -1,6 +1,7 @@
 """The JSON API: everything under `/api/...` and `/store/{slug}/api/...` goes through the route table."""
 
 from collections.abc import AsyncIterator
+from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -8,9 +9,8 @@ from fastapi.responses import StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gateway import csrf
 from gateway.pipeline import Caller, Gateway, Outcome, forwardable_headers
-from gateway.routes import GATEWAY
+from gateway.routes import GATEWAY, STORE_PREFIX, STOREFRONT_UPSTREAM_PREFIX, RouteMatch
 from gateway.upstreams import response_headers
 
 PATHS = ("/api/{rest:path}", "/store/{slug}/api/{rest:path}", "/store/{slug}/api")
@@ -32,7 +32,9 @@ class _ProxyApp:
 
 
 async def proxy(request: Request, gateway: Gateway) -> Response:
-    match = gateway.routes.match(request.method, request.url.path)
+    # The path as checked by middleware.PathGuard: `request.url.path` would re-parse it, and lose what
+    # follows a decoded `?` or `#`.
+    match = gateway.routes.match(request.method, request.scope["path"])
     caller = await gateway.identify(request, slug=match.slug)
     gateway.check_csrf(request, match, caller)
     if match.route.service == GATEWAY:
@@ -46,7 +48,7 @@ async def proxy(request: Request, gateway: Gateway) -> Response:
         headers=forwardable_headers(request),
         content=request.stream() if has_body else None,
     )
-    return await _to_response(request, gateway, caller, outcome)
+    return await _to_response(request, gateway, caller, outcome, match)
 
 
 async def _gateway_owned(gateway: Gateway, caller: Caller) -> Response:
@@ -57,9 +59,13 @@ async def _gateway_owned(gateway: Gateway, caller: Caller) -> Response:
     return response
 
 
-async def _to_response(request: Request, gateway: Gateway, caller: Caller, outcome: Outcome) -> Response:
+async def _to_response(
+    request: Request, gateway: Gateway, caller: Caller, outcome: Outcome, match: RouteMatch
+) -> Response:
     upstream = outcome.response
     headers = response_headers(upstream.headers)
+    if upstream.is_redirect:
+        headers = _public_redirect(headers, gateway.upstreams.base_urls[match.route.service], match.slug)
     if outcome.new_session is None and not upstream.is_stream_consumed:
         if not _small(upstream):
             return StreamingResponse(_relay(upstream), status_code=upstream.status_code, headers=_merge(headers))
@@ -74,10 +80,8 @@ async def _to_response(request: Request, gateway: Gateway, caller: Caller, outco
     kept = [(name, value) for name, value in headers if name.lower() not in ("content-length", "content-encoding")]
     response = Response(upstream.content, status_code=upstream.status_code, headers=_merge(kept))
     if outcome.new_session is not None:
+        # Also sets the CSRF cookie bound to the new session: a JSON client needs it for its next change.
         gateway.set_session_cookie(response, outcome.new_session, caller)
-        # A JSON client signed in with a cookie needs the CSRF token for its next change.
-        csrf.token_for(request)
-        csrf.set_cookie(request, response, secure=gateway.settings.cookie_secure)
     return response
 
 
@@ -97,6 +101,35 @@ async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         await upstream.aclose()
+
+
+def _public_redirect(headers: list[tuple[str, str]], service_url: str, slug: str | None) -> list[tuple[str, str]]:
+    """A service's redirect to its own URL (a trailing slash dropped) as the public path it stands for.
+
+    A client must never be sent to a service's address, nor to a path of the service no route publishes.
+    """
+    kept: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name.lower() == "location":
+            location = _public_location(value, service_url, slug)
+            if location is None:
+                continue
+            value = location
+        kept.append((name, value))
+    return kept
+
+
+def _public_location(location: str, service_url: str, slug: str | None) -> str | None:
+    target, service = urlsplit(location), urlsplit(service_url)
+    if target.netloc and target.netloc != service.netloc:
+        return location  # somewhere else entirely: not the service's to hide
+    if slug is not None and target.path.startswith(STOREFRONT_UPSTREAM_PREFIX + "/"):
+        public = STORE_PREFIX.replace("{slug}", quote(slug, safe="")) + target.path[len(STOREFRONT_UPSTREAM_PREFIX) :]
+    elif slug is None and target.path.startswith("/api/"):
+        public = target.path
+    else:
+        return None
+    return public + (f"?{target.query}" if target.query else "")
 
 
 def _merge(headers: list[tuple[str, str]]) -> dict[str, str]:

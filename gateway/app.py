@@ -13,9 +13,11 @@ from redis.exceptions import RedisError
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway import api, openapi
+from gateway.csrf import CsrfTokens
 from gateway.middleware import RequestIdMiddleware
 from gateway.openapi import OpenApiMerger
 from gateway.pipeline import Gateway
+from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
 from gateway.web import api_key_pages, customer_pages, pages, product_pages, storefront_pages, team_pages
@@ -44,13 +46,14 @@ def create_app(
     """
     settings = settings or GatewaySettings()
     platform = platform or PlatformSettings()
-    signer = ContextSigner(platform.internal_secret.get_secret_value(), platform.context_ttl_seconds)
+    internal_secret = platform.internal_secret.get_secret_value()
+    signer = ContextSigner(internal_secret, platform.context_ttl_seconds)
     owns_redis = redis is None
     redis_client: Redis = redis if redis is not None else Redis.from_url(platform.redis_url, decode_responses=True)
     upstreams = Upstreams(
         settings.service_urls(), signer, transports=transports, timeout=settings.upstream_timeout_seconds
     )
-    gateway = Gateway(settings, platform.namespace, redis_client, upstreams)
+    gateway = Gateway(settings, platform.namespace, redis_client, upstreams, csrf_tokens=CsrfTokens(internal_secret))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +72,7 @@ def create_app(
     install_page_errors(app)
     install_sign_in_redirect(app)
     app.add_exception_handler(RedisError, _redis_unavailable)
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.cookie_secure)
     app.add_middleware(RequestIdMiddleware, trusted_proxies=settings.trusted_proxy_networks)
 
     app.include_router(health_router(_readiness_checks))

@@ -19,16 +19,15 @@ from redis.asyncio import Redis
 from gateway import csrf
 from gateway.api_keys import ApiKey, ApiKeyDirectory, bearer_key
 from gateway.csrf import SAFE_METHODS
-from gateway.ratelimit import AttemptLimiter, Limit
+from gateway.ratelimit import allowances
 from gateway.routes import Access, RouteMatch, RouteTable, SessionEffect
 from gateway.sessions import (
-    STAFF_COOKIE,
-    STOREFRONT_COOKIE,
     LoadedSession,
     PrincipalEntry,
     SessionKind,
     SessionStore,
     StoredSession,
+    cookie_names,
 )
 from gateway.settings import GatewaySettings
 from gateway.storefronts import Storefront, StorefrontDirectory
@@ -36,6 +35,7 @@ from gateway.upstreams import Upstreams, request_headers
 from kit.context import ANONYMOUS, Principal, PrincipalType, RequestContext
 from kit.errors import Forbidden, ServiceUnavailable, Unauthorized
 from kit.logging import company_id_var
+from kit.ratelimit import Allowance, Reservation, WindowLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,12 @@ class Gateway:
         redis: Redis,
         upstreams: Upstreams,
         routes: RouteTable | None = None,
+        *,
+        csrf_tokens: csrf.CsrfTokens,
     ) -> None:
         self.settings = settings
+        self.csrf_tokens = csrf_tokens
+        self.cookie_names = cookie_names(settings.cookie_secure)
         self.redis = redis
         self.upstreams = upstreams
         self.routes = routes or RouteTable()
@@ -110,7 +114,7 @@ class Gateway:
         )
         self.storefronts = StorefrontDirectory(redis, namespace, upstreams)
         self.api_keys = ApiKeyDirectory(redis, namespace, upstreams)
-        self.limiter = AttemptLimiter(redis, namespace)
+        self.limiter = WindowLimiter(redis, namespace)
 
     # -- identifying the caller -------------------------------------------------------------
 
@@ -124,7 +128,7 @@ class Gateway:
         caller = Caller(request_id=request.state.request_id, client_ip=request.state.client_ip)
         if slug is not None:
             # The storefront's entry, the session and its principal: one Redis round trip.
-            token = request.cookies.get(STOREFRONT_COOKIE)
+            token = request.cookies.get(self.cookie_names.storefront)
             loaded, entry = await self.sessions.load_with(token, "storefront", also=self.storefronts.key(slug))
             caller.storefront = await self.storefronts.resolve(slug, caller.request_id, entry=entry)
             caller.company_id = caller.storefront.company_id
@@ -137,7 +141,7 @@ class Gateway:
             caller.principal = Principal(type="api_key", id=api_key.id, scopes=api_key.scopes)
             caller.company_id = api_key.company_id
         else:
-            token = request.cookies.get(STAFF_COOKIE)
+            token = request.cookies.get(self.cookie_names.staff)
             await self._resume(caller, token, "staff", await self.sessions.load(token, "staff") if token else None)
         company_id_var.set(str(caller.company_id) if caller.company_id else None)
         return caller
@@ -200,17 +204,17 @@ class Gateway:
         """A change made with a session cookie must prove it came from our pages or our own scripts."""
         signs_in = match.route.session != "none"
         if caller.session is not None and request.method not in SAFE_METHODS and not signs_in:
-            csrf.require_header(request)
+            # Bound to this very session: a token minted for another one, or a pair the caller made up, fails.
+            self.csrf_tokens.require_header(request, caller.session.token)
 
-    def _limits(self, match: RouteMatch, caller: Caller, body: bytes) -> tuple[str, list[Limit]]:
-        bucket = str(match.route.rate_limit)
-        if match.slug is not None:
-            bucket = f"{bucket}:{match.slug}"
-        limits = [Limit("ip", caller.client_ip or "unknown", self.settings.login_attempts_per_ip)]
-        email = _email_in(body)
-        if email:
-            limits.append(Limit("email", email, self.settings.login_attempts_per_email))
-        return bucket, limits
+    def _limits(self, match: RouteMatch, caller: Caller) -> list[Allowance]:
+        """The client IP's allowances for this route. Per-account limits are identity's: it alone sees
+        which account a call checks (an invite's acceptance names no email; the invite holds it), and
+        it counts every check of that account's password in one place, whichever route it came by."""
+        if match.route.rate_limit is None:
+            return []
+        company_id = caller.storefront.company_id if caller.storefront is not None else None
+        return allowances(match.route.rate_limit, self.settings, caller.client_ip, company_id)
 
     # -- forwarding -------------------------------------------------------------------------
 
@@ -227,28 +231,32 @@ class Gateway:
         """Authorize, rate limit and forward; a streamed answer unless the route signs the caller in."""
         self.authorize(match, caller, method)
         route = match.route
-        needs_body = route.rate_limit is not None or route.session != "none"
+        needs_body = route.session != "none"
         if needs_body and content is not None and not isinstance(content, bytes):
             content = b"".join([chunk async for chunk in content])
-        bucket, limits = "", list[Limit]()
+        reservation: Reservation | None = None
         if route.rate_limit is not None:
-            bucket, limits = self._limits(match, caller, content if isinstance(content, bytes) else b"")
-            await self.limiter.hit(bucket, limits)
-        response = await self.upstreams.send(
-            route.service,
-            method,
-            match.upstream_path,
-            caller.context(),
-            query=query,
-            headers=headers,
-            content=content,
-            stream=not needs_body,
-        )
+            reservation = await self.limiter.reserve(self._limits(match, caller))
+        try:
+            response = await self.upstreams.send(
+                route.service,
+                method,
+                match.upstream_path,
+                caller.context(),
+                query=query,
+                headers=headers,
+                content=content,
+                stream=not needs_body,
+            )
+        except BaseException:
+            if reservation is not None:
+                # Nothing was checked: the attempt counts nowhere.
+                await self.limiter.settle(reservation, succeeded=False, evaluated=False)
+            raise
+        if reservation is not None:
+            # A 429 from the service (an account's backoff) is a refused attempt too, and counts nowhere.
+            await self.limiter.settle(reservation, succeeded=response.is_success, evaluated=response.status_code != 429)
         outcome = Outcome(response)
-        if response.is_success:
-            for limit in limits:
-                if limit.what == "email":
-                    await self.limiter.forget(bucket, limit)
         if response.is_success and route.session != "none":
             outcome.new_session = await self._establish_session(route.session, caller, response)
         return outcome
@@ -293,26 +301,24 @@ class Gateway:
     # -- cookies ----------------------------------------------------------------------------
 
     def set_session_cookie(self, response: Response, session: StoredSession, caller: Caller) -> None:
+        """The session cookie, and the CSRF cookie holding the token bound to it (for scripts to send back)."""
         name, path = self._cookie(session.kind, caller)
+        lifetime = int(self.sessions.absolute.total_seconds())
+        secure = self.settings.cookie_secure
         response.set_cookie(
-            name,
-            session.token,
-            max_age=int(self.sessions.absolute.total_seconds()),
-            path=path,
-            httponly=True,
-            secure=self.settings.cookie_secure,
-            samesite="lax",
+            name, session.token, max_age=lifetime, path=path, httponly=True, secure=secure, samesite="lax"
         )
+        token = self.csrf_tokens.bound_to(session.token)
+        csrf.write_cookie(response, self.cookie_names, token, secure=secure, max_age=lifetime)
 
     def clear_session_cookie(self, response: Response, caller: Caller) -> None:
         name, path = self._cookie("storefront" if caller.storefront is not None else "staff", caller)
         response.delete_cookie(name, path=path, httponly=True, secure=self.settings.cookie_secure, samesite="lax")
 
-    @staticmethod
-    def _cookie(kind: SessionKind, caller: Caller) -> tuple[str, str]:
+    def _cookie(self, kind: SessionKind, caller: Caller) -> tuple[str, str]:
         if kind == "storefront" and caller.storefront is not None:
-            return STOREFRONT_COOKIE, f"/store/{caller.storefront.slug}"
-        return STAFF_COOKIE, "/"
+            return self.cookie_names.storefront, f"/store/{caller.storefront.slug}"
+        return self.cookie_names.staff, "/"
 
 
 def _principal_type(kind: str) -> PrincipalType:
@@ -322,13 +328,3 @@ def _principal_type(kind: str) -> PrincipalType:
 
 def forwardable_headers(request: Request) -> list[tuple[str, str]]:
     return request_headers([(name, value) for name, value in request.headers.items()])
-
-
-def _email_in(body: bytes) -> str | None:
-    try:
-        data = json.loads(body) if body else None
-    except ValueError:
-        return None
-    if isinstance(data, dict) and isinstance(data.get("email"), str):
-        return data["email"].strip().lower() or None
-    return None

@@ -1,62 +1,53 @@
-"""Fixed-window attempt counters in Redis (sign-in and password setup attempts per client IP and per email)."""
+"""The gateway's per-client-IP allowances for each rate-limited route's bucket (counters in kit.ratelimit)."""
 
-import hashlib
-import time
-from dataclasses import dataclass
+import uuid
 
-from redis.asyncio import Redis
+from gateway.settings import GatewaySettings
+from kit.ratelimit import Allowance
 
-from kit.errors import RateLimited
-
-LOGIN_WINDOW_SECONDS = 15 * 60
-# What each bucket counts, as the refusal names it; a bucket may carry a `:slug` suffix.
-ATTEMPTS = {"login": "sign-in attempts", "store-login": "sign-in attempts", "setup-password": "password setup attempts"}
-
-
-@dataclass(frozen=True)
-class Limit:
-    what: str  # "ip" or "email"
-    subject: str
-    allowed: int
+ATTEMPT_WINDOW_SECONDS = 15 * 60
+DAY_SECONDS = 24 * 60 * 60
+# No per-account limits here: identity makes every password check and keeps one backoff per account
+# (services/identity/accounts/passwords.py), whichever route the check came through.
+SIGN_IN_REFUSAL = "Too many sign-in attempts from this address"
+SIGN_UP_REFUSAL = "Too many sign-up attempts from this address"
 
 
-class AttemptLimiter:
-    def __init__(self, redis: Redis, namespace: str, window_seconds: int = LOGIN_WINDOW_SECONDS) -> None:
-        self.redis = redis
-        self.namespace = namespace
-        self.window = window_seconds
+def allowances(
+    bucket: str, settings: GatewaySettings, client_ip: str | None, company_id: uuid.UUID | None
+) -> list[Allowance]:
+    """What one call of a route with `rate_limit=bucket` counts against, for this client IP.
 
-    def _key(self, bucket: str, limit: Limit, window_index: int) -> str:
-        # Emails are hashed so the key space holds no personal data.
-        subject = hashlib.sha256(limit.subject.encode()).hexdigest()[:32] if limit.what == "email" else limit.subject
-        return f"{self.namespace}:ratelimit:{bucket}:{limit.what}:{subject}:{window_index}"
-
-    async def hit(self, bucket: str, limits: list[Limit]) -> None:
-        """Count one attempt against every limit; raise 429 (nothing forwarded) if any is exceeded."""
-        now = time.time()
-        window_index = int(now // self.window)
-        retry_after = max(1, int((window_index + 1) * self.window - now + 0.999))
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for limit in limits:
-                key = self._key(bucket, limit, window_index)
-                pipe.incr(key)
-                pipe.expire(key, self.window + 60)
-            results = await pipe.execute()
-        counts = results[::2]
-        for limit, count in zip(limits, counts, strict=True):
-            if int(count) > limit.allowed:
-                attempts = ATTEMPTS.get(bucket.split(":", 1)[0], "attempts")
-                raise RateLimited(
-                    f"Too many {attempts} from this {'address' if limit.what == 'ip' else 'account'}; "
-                    f"try again in {_minutes(retry_after)}.",
-                    retry_after=retry_after,
-                )
-
-    async def forget(self, bucket: str, limit: Limit) -> None:
-        """Clear a counter (a successful sign-in clears its email's failed attempts)."""
-        await self.redis.delete(self._key(bucket, limit, int(time.time() // self.window)))
-
-
-def _minutes(seconds: int) -> str:
-    minutes = max(1, round(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    Storefront buckets are per storefront, keyed by the company the slug resolved to (never the slug
+    as typed, which other spellings would reach with fresh counters).
+    """
+    ip = client_ip or "unknown"
+    storefront = f":{company_id}" if company_id is not None else ""
+    per_ip = settings.login_attempts_per_ip
+    window = ATTEMPT_WINDOW_SECONDS
+    if bucket == "login":
+        # Staff sign-in and invite acceptance (which checks an existing user's password) share it.
+        return [Allowance(f"login:ip:{ip}", per_ip, window, SIGN_IN_REFUSAL)]
+    if bucket == "store-login":
+        return [Allowance(f"store-login{storefront}:ip:{ip}", per_ip, window, SIGN_IN_REFUSAL)]
+    if bucket == "setup-password":
+        refusal = "Too many password setup attempts from this address"
+        return [Allowance(f"setup-password{storefront}:ip:{ip}", per_ip, window, refusal)]
+    if bucket == "signup":
+        return [
+            # Failed sign-ups (an email already taken tells whether it has an account): probing.
+            Allowance(f"signup:ip:{ip}", settings.signup_attempts_per_ip, window, SIGN_UP_REFUSAL),
+            # Companies created, each with a trial: kept only when one was.
+            Allowance(
+                f"trials:ip:{ip}",
+                settings.trials_per_ip_per_day,
+                DAY_SECONDS,
+                "Too many companies were created from this address today",
+                keeps="successes",
+            ),
+        ]
+    if bucket == "invite-lookup":
+        # Every lookup counts: a successful one is what tells whether the invited email has an account.
+        refusal = "Too many invitation lookups from this address"
+        return [Allowance(f"invite-lookup:ip:{ip}", settings.invite_lookups_per_ip, window, refusal, keeps="all")]
+    raise ValueError(f"unknown rate-limit bucket {bucket!r}")

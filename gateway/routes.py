@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gateway.paths import checked_decoded_path, upstream_target
 from kit.errors import NotFound, ProblemError
 
 ANY_METHOD: frozenset[str] = frozenset()
@@ -16,6 +17,11 @@ STORE_PREFIX = "/store/{slug}/api"
 STOREFRONT_UPSTREAM_PREFIX = "/storefront"
 # The gateway answers these itself instead of forwarding them.
 GATEWAY = "gateway"
+# Services' own paths no public route may reach: only the gateway's own calls (Upstreams.call_internal).
+INTERNAL_PREFIX = "/internal"
+# A CSV import's largest body: catalog's own limit (services/catalog/products/endpoints.py
+# MAX_IMPORT_BYTES), so the gateway passes every file catalog would accept and nothing larger.
+CSV_IMPORT_BODY_BYTES = 20 * 1024 * 1024
 
 AccessKind = Literal["public", "staff", "storefront"]
 
@@ -68,9 +74,14 @@ class Route:
     session: SessionEffect = "none"
     # Name of the rate-limit bucket counted before forwarding (login attempts), if any.
     rate_limit: str | None = None
+    # Largest request body in bytes, refused with 413 before it is read; None: the gateway's default
+    # (GATEWAY_MAX_BODY_BYTES, sized for JSON). Uploads declare their own.
+    max_body_bytes: int | None = None
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.pattern == INTERNAL_PREFIX or self.pattern.startswith(INTERNAL_PREFIX + "/"):
+            raise ValueError(f"{self.pattern}: services' internal paths are never public routes")
         object.__setattr__(self, "regex", _compile(self.pattern, self.prefix))
 
     @property
@@ -78,7 +89,13 @@ class Route:
         return self.pattern.startswith(STORE_PREFIX)
 
     def allows_method(self, method: str) -> bool:
-        return not self.methods or method in self.methods
+        # HEAD is GET without the body (RFC 9110 §9.3.2): wherever GET is allowed, so is HEAD.
+        return not self.methods or method in self.methods or (method == "HEAD" and "GET" in self.methods)
+
+    @property
+    def allowed_methods(self) -> frozenset[str]:
+        """The methods named in `Allow` when another one is refused."""
+        return self.methods | {"HEAD"} if "GET" in self.methods else self.methods
 
 
 def _compile(pattern: str, prefix: bool) -> re.Pattern[str]:
@@ -100,20 +117,19 @@ def _store(path: str) -> str:
 
 ROUTES: tuple[Route, ...] = (
     # Signing in and out.
-    Route(POST, "/api/v1/signup", "identity", PUBLIC, session="establish_staff"),
+    Route(POST, "/api/v1/signup", "identity", PUBLIC, session="establish_staff", rate_limit="signup"),
     Route(POST, "/api/v1/auth/login", "identity", PUBLIC, session="establish_staff", rate_limit="login"),
     Route(POST, "/api/v1/auth/logout", GATEWAY, PUBLIC),
     Route(GET, "/api/v1/me", "identity", staff()),
     # Company, plans, billing.
     Route(GET, "/api/v1/company", "identity", staff()),
     Route(PATCH, "/api/v1/company", "identity", staff(*OWNER_OR_ADMIN)),
-    Route(DELETE, "/api/v1/company", "identity", staff("OWNER")),
     Route(GET, "/api/v1/plans", "identity", PUBLIC),
     Route(GET, "/api/v1/subscription", "identity", staff()),
     Route(POST, "/api/v1/subscription", "identity", staff("OWNER")),
     # Team, customers, API keys (identity). Accepting an invite is done by someone not yet on the team.
-    Route(POST, "/api/v1/invites/lookup", "identity", PUBLIC),
-    Route(POST, "/api/v1/invites/accept", "identity", PUBLIC, session="establish_staff"),
+    Route(POST, "/api/v1/invites/lookup", "identity", PUBLIC, rate_limit="invite-lookup"),
+    Route(POST, "/api/v1/invites/accept", "identity", PUBLIC, session="establish_staff", rate_limit="login"),
     Route(ANY_METHOD, "/api/v1/members", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
     Route(ANY_METHOD, "/api/v1/invites", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
     Route(ANY_METHOD, "/api/v1/api-keys", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
@@ -122,6 +138,7 @@ ROUTES: tuple[Route, ...] = (
     Route(ANY_METHOD, "/api/v1/customers", "identity", staff(scope="customers"), prefix=True),
     # Catalog.
     Route(GET, "/api/v1/catalog/limits", "catalog", staff(scope="catalog")),
+    Route(POST, "/api/v1/products/import", "catalog", staff(scope="catalog"), max_body_bytes=CSV_IMPORT_BODY_BYTES),
     Route(ANY_METHOD, "/api/v1/products", "catalog", staff(scope="catalog"), prefix=True),
     Route(ANY_METHOD, "/api/v1/price-overrides", "catalog", staff(scope="catalog"), prefix=True),
     # Orders and documents.
@@ -155,7 +172,8 @@ class MethodNotAllowed(ProblemError):
 class RouteMatch:
     route: Route
     path: str
-    # The path at the owning service: the same for `/api/v1`, `/storefront/...` for storefront paths.
+    # The request target at the owning service, built from `path` alone (the one authorized) with
+    # each segment percent-encoded: the same for `/api/v1`, `/storefront/...` for storefront paths.
     upstream_path: str
     slug: str | None = None
 
@@ -165,17 +183,24 @@ class RouteTable:
         self.routes = routes
 
     def match(self, method: str, path: str) -> RouteMatch:
-        """The route for this call; 404 when no route has the path, 405 when none takes the method."""
+        """The route for this call; 400 for a path no route may see (`gateway.paths`), 404 when no
+        route has the path, 405 when none takes the method (with `Allow`)."""
+        # Pages call here with paths they built from form fields: the same rules as a client's path.
+        checked_decoded_path(path)
         allowed: set[str] = set()
         for route in self.routes:
+            # A path that routes name exactly belongs to them: another method there is a 405 naming theirs,
+            # not a call for the prefix route further down (which would authorize it by other rules).
+            if allowed and route.prefix:
+                continue
             found = route.regex.match(path)
             if found is None:
                 continue
             if not route.allows_method(method):
-                allowed |= route.methods
+                allowed |= route.allowed_methods
                 continue
             slug = found.groupdict().get("slug") if route.is_storefront else None
-            return RouteMatch(route, path, upstream_path(path, slug), slug)
+            return RouteMatch(route, path, upstream_target(upstream_path(path, slug)), slug)
         if allowed:
             raise MethodNotAllowed(
                 f"{method} is not supported on {path}.", headers={"Allow": ", ".join(sorted(allowed))}

@@ -21,6 +21,31 @@ from kit.db import utcnow
 STAFF_COOKIE = "distribu_session"
 # Scoped to `Path=/store/{slug}`: a browser holds one per storefront, sent only under it.
 STOREFRONT_COOKIE = "distribu_store_session"
+CSRF_COOKIE = "distribu_csrf"
+
+
+@dataclass(frozen=True)
+class CookieNames:
+    """The names of the gateway's cookies; every reader and writer takes them from `cookie_names`."""
+
+    staff: str
+    storefront: str
+    csrf: str
+
+
+PLAIN_COOKIES = CookieNames(staff=STAFF_COOKIE, storefront=STOREFRONT_COOKIE, csrf=CSRF_COOKIE)
+# With GATEWAY_COOKIE_SECURE (HTTPS): a `__Host-` cookie is only accepted from a secure origin, with Path=/
+# and no Domain, so a sibling subdomain or a plain-HTTP page cannot plant or overwrite it (the way to
+# force a known session or CSRF token on a victim). The storefront session needs Path=/store/{slug}, which
+# `__Host-` forbids; `__Secure-` still keeps it from being set over plain HTTP.
+SECURE_COOKIES = CookieNames(
+    staff=f"__Host-{STAFF_COOKIE}", storefront=f"__Secure-{STOREFRONT_COOKIE}", csrf=f"__Host-{CSRF_COOKIE}"
+)
+
+
+def cookie_names(secure: bool) -> CookieNames:
+    return SECURE_COOKIES if secure else PLAIN_COOKIES
+
 
 SessionKind = Literal["staff", "storefront"]
 

@@ -26,11 +26,22 @@ class GatewaySettings(BaseSettings):
     session_absolute_hours: int = 12
     # Send cookies with `Secure`; turn on wherever the gateway is reached over HTTPS.
     cookie_secure: bool = False
-    # Login attempts allowed per fixed 15-minute window, per client IP and per email address.
+    # Failed password checks (staff and storefront sign-in, invite acceptance, storefront password
+    # setup) allowed per client IP per fixed 15-minute window; successful ones are given back. The
+    # per-account limit is identity's (IDENTITY_LOGIN_FREE_FAILURES and the backoff after them).
     login_attempts_per_ip: int = 20
-    login_attempts_per_email: int = 5
+    # Failed sign-ups per client IP per 15-minute window (an email already taken says it has an account).
+    signup_attempts_per_ip: int = 10
+    # Companies (each with its trial) created per client IP per day (fixed UTC day).
+    trials_per_ip_per_day: int = 10
+    # Invitation lookups per client IP per 15-minute window (each says whether the email has an account).
+    invite_lookups_per_ip: int = 30
     # Where users reach the gateway; pages build absolute links (the storefront URL) from it.
     public_url: str = "http://127.0.0.1:8000"
+    # Largest request body in bytes, for every route and page form that does not declare its own
+    # (routes.py `max_body_bytes`): a bigger Content-Length is refused with 413 before anything is read,
+    # and a chunked body is cut with 413 as soon as it passes this.
+    max_body_bytes: int = 64 * 1024
     # Peers (IPs or CIDRs, JSON list) whose X-Forwarded-For is believed. Empty: the socket peer is the client.
     trusted_proxies: list[str] = []
 

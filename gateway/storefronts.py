@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,10 @@ from gateway.upstreams import Upstreams
 from kit.errors import NotFound, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
+
+# Identity's slug rule (services/identity/companies/service.py: lowercase words joined by single hyphens,
+# 3-50 characters); anything else is refused here without a lookup.
+_CANONICAL_SLUG = re.compile(r"(?=.{3,50}\Z)[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,17 @@ class StorefrontDirectory:
 
     async def resolve(self, slug: str, request_id: str, *, entry: str | bytes | None = None) -> Storefront:
         """The storefront at `slug`, or 404. Identity writes the key; we only read it, or take the `entry`
-        the caller already read (in the same round trip as the storefront session)."""
+        the caller already read (in the same round trip as the storefront session).
+
+        Only the canonical spelling is a storefront: `/store/ACME` or `/store/%20acme` is not `/store/acme`,
+        so nothing keyed on the slug (rate limits, cookies' paths) can be multiplied by respelling it.
+        """
+        if not _CANONICAL_SLUG.fullmatch(slug):
+            raise NotFound(f"There is no storefront at /store/{slug}.")
         raw = entry if entry is not None else await self.redis.get(self.key(slug))
         if raw is not None:
             try:
-                return Storefront.from_json(json.loads(raw))
+                return self._exactly(slug, Storefront.from_json(json.loads(raw)))
             except (ValueError, KeyError, TypeError):
                 logger.warning("unreadable storefront directory entry", extra={"slug": slug})
         # A miss: the directory may not have been written yet (or Redis was flushed); identity knows.
@@ -53,6 +64,13 @@ class StorefrontDirectory:
         if response.status_code != 200:
             raise ServiceUnavailable("The storefront directory could not be read; try again shortly.")
         try:
-            return Storefront.from_json(response.json())
+            storefront = Storefront.from_json(response.json())
         except (ValueError, KeyError, TypeError) as error:
             raise ServiceUnavailable("The storefront directory answered unexpectedly.") from error
+        return self._exactly(slug, storefront)
+
+    @staticmethod
+    def _exactly(slug: str, storefront: Storefront) -> Storefront:
+        if storefront.slug != slug:
+            raise NotFound(f"There is no storefront at /store/{slug}.")
+        return storefront

@@ -101,6 +101,10 @@ class Upstreams:
     ) -> httpx.Response:
         """Forward one call with a context signed for `service`; 503 if the service cannot be reached.
 
+        `path` is the request target as it must arrive, already percent-encoded segment by segment
+        (`RouteMatch.upstream_path`, `gateway.paths.upstream_target`): with no dot segment and no
+        escape of an unreserved character left, neither httpx's URL parser nor yarl's (aiohttp) has
+        anything to normalize or re-decode, so the service sees the path that was authorized.
         The answer is read whole unless `stream`; then the caller reads it and must close it.
         """
         outgoing = [
@@ -112,7 +116,7 @@ class Upstreams:
 
     async def call_internal(self, service: str, method: str, path: str, request_id: str) -> httpx.Response:
         """A call the gateway makes on its own behalf (storefront lookup, OpenAPI), as anonymous."""
-        context = RequestContext(principal=ANONYMOUS, request_id=request_id)
+        context = RequestContext(principal=ANONYMOUS, request_id=request_id, internal=True)
         return await self.send(service, method, path, context)
 
     async def health(self, service: str) -> httpx.Response:

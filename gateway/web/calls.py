@@ -88,7 +88,10 @@ async def api(
         body = outcome.response.json() if outcome.response.content else None
     except ValueError:
         body = None
-    return ApiResult(outcome.response.status_code, body, outcome.new_session)
+    # A refusal's Retry-After (an account's sign-in backoff, answered by identity) reaches the page's answer too.
+    retry_after = outcome.response.headers.get("retry-after")
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    return ApiResult(outcome.response.status_code, body, outcome.new_session, headers=headers)
 
 
 def problem(result: ApiResult) -> ProblemError:

@@ -63,7 +63,7 @@ def _secure(request: Request) -> bool:
 
 
 async def verified_form(request: Request) -> dict[str, str]:
-    """The posted form, once its CSRF token matches the cookie; 403 otherwise."""
+    """The posted form, once its CSRF token is its session's (the cookie's before sign-in); 403 otherwise."""
     form = await request.form()
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     csrf.require_form_field(request, fields)

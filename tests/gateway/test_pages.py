@@ -94,6 +94,8 @@ async def test_login_form_returns_to_next_and_refuses_foreign_next(gateway: Gate
         "/login", data={"csrf_token": token, "email": email, "password": "right", "next": "/dashboard/settings"}
     )
     gateway.client.cookies.delete(STAFF_COOKIE)
+    # Signed out, the form's token is a pre-session one again (the old one was bound to the session).
+    token = await _csrf(gateway.client, "/login")
     foreign = await gateway.client.post(
         "/login", data={"csrf_token": token, "email": email, "password": "right", "next": "//evil.example"}
     )

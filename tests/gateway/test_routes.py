@@ -57,14 +57,14 @@ def test_a_known_path_with_the_wrong_method_is_405() -> None:
     with pytest.raises(MethodNotAllowed) as refused:
         table.match("PUT", "/api/v1/company")
 
-    assert refused.value.headers["Allow"] == "DELETE, GET, PATCH"
+    assert refused.value.headers["Allow"] == "GET, HEAD, PATCH"
 
 
 def test_roles_per_route() -> None:
     assert table.staff_role_may("MEMBER", "GET", "/api/v1/company")
     assert not table.staff_role_may("MEMBER", "PATCH", "/api/v1/company")
     assert table.staff_role_may("ADMIN", "PATCH", "/api/v1/company")
-    assert not table.staff_role_may("ADMIN", "DELETE", "/api/v1/company")
+    assert not table.staff_role_may("ADMIN", "POST", "/api/v1/subscription")
     assert not table.staff_role_may("MEMBER", "GET", "/api/v1/audit-logs")
     assert table.staff_role_may("MEMBER", "POST", "/api/v1/orders")
     assert table.match("GET", "/api/v1/audit-logs").route.access.scope == "audit"
@@ -73,3 +73,21 @@ def test_roles_per_route() -> None:
 def test_service_paths_publish_under_the_storefront_prefix() -> None:
     assert public_path_of("/storefront/products/{id}") == "/store/{slug}/api/products/{id}"
     assert public_path_of("/api/v1/plans") == "/api/v1/plans"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # Exact public routes inside a staff prefix: another method must not fall through to the prefix's rules.
+        ("TRACE", "/api/v1/invites/lookup", "POST"),
+        ("DELETE", "/api/v1/invites/accept", "POST"),
+        ("POST", "/api/v1/orders/limits", "GET, HEAD"),
+    ],
+)
+def test_a_path_named_exactly_is_405_for_other_methods_not_a_prefix_routes_call(
+    method: str, path: str, allow: str
+) -> None:
+    with pytest.raises(MethodNotAllowed) as refused:
+        table.match(method, path)
+
+    assert refused.value.headers["Allow"] == allow

@@ -1,0 +1,47 @@
+// What the pages' markup asks for with data attributes, bound here: the Content-Security-Policy
+// allows scripts from /static only, so templates carry no inline script or on* handlers.
+//
+//   <form data-confirm="Delete it?">        asks before submitting; Cancel keeps the form unsent
+//   <select data-autosubmit>                submits its form as soon as a choice is made
+//   <button data-copy="text">               copies the text, then says "Copied"
+//   <input data-select-on-focus>            selects its whole value when focused (secrets, links)
+//   <div data-replace-url="/path">          the page's history entry becomes a plain visit of /path
+//                                           (empty: of this URL), so reloading does not post again
+"use strict";
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLSelectElement && field.hasAttribute("data-autosubmit") && field.form) {
+    field.form.submit();
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+  if (button instanceof HTMLElement && navigator.clipboard) {
+    navigator.clipboard.writeText(button.dataset.copy || "").then(() => {
+      button.textContent = "Copied";
+    });
+  }
+});
+
+document.addEventListener("focusin", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLInputElement && field.hasAttribute("data-select-on-focus")) {
+    field.select();
+  }
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const marker = document.querySelector("[data-replace-url]");
+  if (marker instanceof HTMLElement) {
+    history.replaceState(null, "", marker.dataset.replaceUrl || location.href);
+  }
+});
