@@ -29,6 +29,14 @@ from tests.conftest import DatabaseFactory
 from tests.infrastructure import Infrastructure
 from tests.support.tcp_proxy import TcpProxy
 
+# Every e2e and browser test signs its companies up from 127.0.0.1 on the two shared systems: the per-IP
+# sign-up limits would refuse the later ones. Those limits have their own tests, on systems of their own.
+SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS = {
+    "GATEWAY_SIGNUP_ATTEMPTS_PER_IP": "1000",
+    "GATEWAY_TRIALS_PER_IP_PER_DAY": "1000",
+    "GATEWAY_INVITE_LOOKUPS_PER_IP": "1000",
+}
+
 
 @dataclass(frozen=True)
 class RunningSystem:
@@ -82,6 +90,7 @@ async def full_system(
         {
             **platform_environment(platform, namespace),
             **{f"{service.upper()}_DATABASE_URL": url for service, url in databases.items()},
+            **SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS,
         },
         ports={name: free_port() for name in ("gateway", *SERVICES)},
         log_dir=log_dir,
@@ -114,7 +123,7 @@ def embedded_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
         process = subprocess.Popen(
             [sys.executable, "-m", "deploy.embedded", "--port", str(port), "--data-dir", str(data_dir), "--no-seed"],
             cwd=REPOSITORY,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
