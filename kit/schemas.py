@@ -1,7 +1,7 @@
 """The public JSON shape (CamelModel: camelCase on the wire) and the one rule for text that clients send."""
 
 import functools
-import sys
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -12,12 +12,28 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-# Joiners stay allowed: ZWNJ (U+200C) and ZWJ (U+200D) are part of correct spelling in Persian, Hindi and
-# other scripts, and ZWJ builds emoji sequences (👩‍💻). Unlike bidi controls they cannot reorder what is
-# shown around them, so they spoof nothing that a look-alike letter could not.
-ALLOWED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
-MULTI_LINE_CONTROLS = frozenset("\t\n\r")
-_MULTI_LINE_LAYOUT = str.maketrans("", "", "\t\n\r")
+# Invisible characters that reorder or hide text: the bidi marks, embeddings, overrides and isolates
+# (Trojan-Source spoofing), zero-width spaces, the word joiner and invisible operators, the soft hyphen,
+# the BOM and the interlinear annotation marks. Other format characters (category Cf) stay allowed because
+# real text needs them: ZWNJ and ZWJ (U+200C, U+200D) in Persian and Indic spelling and in emoji sequences,
+# tag characters in flag emoji, Arabic number signs, Egyptian hieroglyph format controls. As JSON Schema
+# regex class ranges, so the rule and its published pattern are one definition.
+INVISIBLE_FORMATTING = (
+    "\\u00AD\\u061C\\u180E\\u200B\\u200E\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u206F\\uFEFF\\uFFF9-\\uFFFB"
+)
+# C0 controls, DEL and C1 controls; a multi-line field takes tab, LF and CR.
+_CONTROLS = "\\u0000-\\u001F\\u007F-\\u009F"
+_MULTI_LINE_CONTROLS = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F"
+# U+2028 and U+2029 are line and paragraph separators: line breaks, so not in single-line text.
+_SINGLE_LINE_REFUSED = _CONTROLS + "\\u2028\\u2029" + INVISIBLE_FORMATTING
+_MULTI_LINE_REFUSED = _MULTI_LINE_CONTROLS + INVISIBLE_FORMATTING
+# Lone surrogates are not Unicode (UTF-8 cannot encode them); they are checked here but left out of the
+# published pattern, which Rust's regex (schemathesis's validator) refuses when it names them.
+_SURROGATES = "\\uD800-\\uDFFF"
+_REFUSED = {
+    False: re.compile(f"[{_SINGLE_LINE_REFUSED}{_SURROGATES}]"),
+    True: re.compile(f"[{_MULTI_LINE_REFUSED}{_SURROGATES}]"),
+}
 
 
 class MultiLine:
@@ -33,34 +49,24 @@ MULTI_LINE = MultiLine()
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` is refused as client text, or None when it is fine.
 
-    Refused: C0 controls and DEL (tab, LF and CR too, unless `multiline`), C1 controls, lone surrogates
-    (not Unicode: UTF-8 cannot encode them) and invisible formatting characters (category Cf: bidi
-    overrides and isolates, zero-width space, BOM, word joiner, LRM/RLM...) other than the joiners.
-    PostgreSQL refuses NUL outright; the rest would be stored and then spoof or break what shows it.
+    Refused: C0 controls and DEL (tab, LF and CR too, unless `multiline`), C1 controls, U+2028/U+2029
+    (unless `multiline`), lone surrogates and the invisible characters that reorder or hide text
+    (`INVISIBLE_FORMATTING`). PostgreSQL refuses NUL outright; the rest would be stored and then spoof
+    or break what shows it.
     """
-    # The common case costs one C-level scan: printable text has no character of any refused category.
-    if (value.translate(_MULTI_LINE_LAYOUT) if multiline else value).isprintable():
+    found = _REFUSED[multiline].search(value)
+    if found is None:
         return None
-    for character in value:
-        if character.isprintable() or character in ALLOWED_FORMAT_CHARACTERS:
-            continue
-        category = unicodedata.category(character)
-        code = f"U+{ord(character):04X}"
-        if category == "Cc":
-            if multiline and character in MULTI_LINE_CONTROLS:
-                continue
-            if character in "\n\r":
-                return f"Must be a single line (found a line break, {code})."
-            return f"Must not contain control characters (found {code})."
-        if category == "Cs":
-            return f"Must be valid Unicode text (found a lone surrogate, {code})."
-        if category == "Cf":
-            return f"Must not contain invisible formatting characters (found {code})."
-        if category in ("Zl", "Zp") and not multiline:
-            return f"Must be a single line (found a line break, {code})."
-        # Other non-printables are spaces (Zs, e.g. no-break space), private-use and not-yet-assigned
-        # characters (newer emoji): visible or harmless, so allowed.
-    return None
+    character = found.group()
+    code = f"U+{ord(character):04X}"
+    category = unicodedata.category(character)
+    if character in "\n\r\u2028\u2029":
+        return f"Must be a single line (found a line break, {code})."
+    if category == "Cc":
+        return f"Must not contain control characters (found {code})."
+    if category == "Cs":
+        return f"Must be valid Unicode text (found a lone surrogate, {code})."
+    return f"Must not contain invisible formatting characters (found {code})."
 
 
 def checked_text(value: str) -> str:
@@ -89,48 +95,14 @@ class _TextField:
     model: "type[CamelModel] | None"
 
 
-# The only categories `text_problem` refuses a character for: it lets every other character through.
-_REFUSABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 # A string schema that already says what its text looks like keeps its own word for it.
 _SPECIFIC_STRING_KEYWORDS = ("pattern", "format", "enum", "const")
 
 
-@functools.cache
-def _refusable_code_points() -> tuple[int, ...]:
-    # Scanning every code point takes a noticeable fraction of a second: done once, by whatever builds a
-    # JSON schema first, never by a process that only checks text.
-    return tuple(code for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) in _REFUSABLE_CATEGORIES)
-
-
-@functools.cache
 def text_pattern(*, multiline: bool = False) -> str:
-    """`text_problem`'s rule as a JSON Schema `pattern`: `^[...]*$`, a class of the characters it lets through.
-
-    Built from `text_problem` itself, character by character. The class names what is allowed rather than
-    what is refused because lone surrogates can only be refused that way: a class that names them is not a
-    regex to validators whose strings are Unicode scalar values (Rust's, which schemathesis uses). Ranges in
-    the Basic Multilingual Plane are `\\uXXXX` escapes; astral ones are the characters themselves, which
-    Python's `re` and ECMA-262 (with the `u` flag JSON Schema means) both read as one code point each.
-    """
-    refused = {code for code in _refusable_code_points() if text_problem(chr(code), multiline=multiline) is not None}
-    allowed: list[tuple[int, int]] = []
-    start = 0
-    for code in [*sorted(refused), sys.maxunicode + 1]:
-        if code > start:
-            # A range stays on one side of U+FFFF: its ends are spelled differently on each.
-            allowed.extend(
-                [(start, 0xFFFF), (0x10000, code - 1)] if start <= 0xFFFF < code - 1 else [(start, code - 1)]
-            )
-        start = code + 1
-    ranges = "".join(
-        _pattern_character(first) if first == last else f"{_pattern_character(first)}-{_pattern_character(last)}"
-        for first, last in allowed
-    )
-    return f"^[{ranges}]*$"
-
-
-def _pattern_character(code: int) -> str:
-    return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+    """`text_problem`'s rule as a JSON Schema `pattern` (the same class ranges, `\\uXXXX` escapes that both
+    Python's `re` and ECMA-262 read). Lone surrogates are left out: see `_SURROGATES`."""
+    return f"^[^{_MULTI_LINE_REFUSED if multiline else _SINGLE_LINE_REFUSED}]*$"
 
 
 def add_text_pattern(schema: JsonDict, *, multiline: bool = False) -> None:

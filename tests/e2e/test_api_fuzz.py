@@ -16,6 +16,7 @@ import httpx
 import pytest
 import redis
 import schemathesis
+from hypothesis import strategies
 from schemathesis import Case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
@@ -52,10 +53,18 @@ BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
     ("PATCH", "/api/v1/products/{product_id}"): {400: COMPANY_CURRENCY},
     ("POST", "/api/v1/price-overrides"): {400: COMPANY_CURRENCY},
     ("PATCH", "/api/v1/price-overrides/{override_id}"): {400: COMPANY_CURRENCY},
-    ("POST", "/api/v1/products/import"): {422: "the CSV's header and rows are checked line by line"},
+    ("POST", "/api/v1/products/import"): {
+        422: "the CSV's header and rows are checked line by line",
+        400: "the file must be UTF-8 text (a schema can only say it is a file)",
+    },
     ("POST", "/api/v1/subscription"): {400: "a plan code must be one GET /api/v1/plans lists (plans are data)"},
     ("POST", "/store/{slug}/api/setup-password"): {400: "password and confirmPassword must be the same"},
 }
+# Business rule: an email address must be one mail can reach, so special-use domains (`.test`, `.local`,
+# `.invalid`, `localhost`…) are refused, which `format: email` cannot say: generated addresses use a
+# domain that is not special-use.
+DELIVERABLE_EMAIL = r"\A[a-z0-9]{1,12}(?:[._-][a-z0-9]{1,12}){0,2}@example\.com\Z"
+schemathesis.openapi.format("email", strategies.from_regex(DELIVERABLE_EMAIL))
 # Every list: a `cursor` must be the `nextCursor` of an earlier page, which no schema can say.
 CURSOR_RULE = {400: "a cursor is one this API issued"}
 # What positive_data_acceptance expects of a schema-valid request by default.
@@ -101,11 +110,13 @@ def _session_auth(scheme: str, session: str, client: httpx.Client) -> dict[str, 
     return {scheme: {"api_key": session}, CSRF_SCHEME: {"api_key": token}, CSRF_COOKIE_SCHEME: {"api_key": token}}
 
 
-def _staff(client: httpx.Client) -> Caller:
-    account = _company_on_scale_plan(client)
-    return Caller(
-        "staff", account["company"]["slug"], _session_auth(STAFF_SESSION, client.cookies[STAFF_COOKIE], client)
-    )
+def _staff(client: httpx.Client, base_url: str) -> Caller:
+    _company_on_scale_plan(client)
+    # The fuzzer changes this company's slug (PATCH /api/v1/company): its storefront operations go to
+    # another company's storefront, which stays where it is.
+    with httpx.Client(base_url=base_url, timeout=30) as other:
+        storefront = _company_on_scale_plan(other)["company"]["slug"]
+    return Caller("staff", storefront, _session_auth(STAFF_SESSION, client.cookies[STAFF_COOKIE], client))
 
 
 def _api_key(client: httpx.Client) -> Caller:
@@ -146,7 +157,7 @@ def caller(request: pytest.FixtureRequest, full_system: RunningSystem, platform:
     _forget_attempts(platform)
     with httpx.Client(base_url=full_system.base_url, timeout=30) as owner:
         if request.param == "staff":
-            made = _staff(owner)
+            made = _staff(owner, full_system.base_url)
         elif request.param == "api_key":
             made = _api_key(owner)
         elif request.param == "storefront":
@@ -182,6 +193,9 @@ def api_schema(caller: Caller, full_system: RunningSystem) -> OpenApiSchema:
             **({"auth": {"openapi": caller.auth}} if caller.auth else {}),
             "parameters": {"path.slug": caller.slug},
             "generation": {"max-examples": EXAMPLES_PER_OPERATION, "deterministic": True, "mode": "all"},
+            # Every phase: the schema's examples, its boundary cases (coverage: one pass over what the schema
+            # defines, bounded by the document rather than max-examples), and the fuzzing bounded above.
+            "phases": {"coverage": {"enabled": True}},
             "checks": {"enabled": True},
             "operations": operations,
         }

@@ -112,37 +112,45 @@ def _sample() -> list[str]:
 @pytest.mark.parametrize("multiline", [False, True], ids=["single-line", "multi-line"])
 def test_the_pattern_accepts_and_refuses_exactly_what_text_problem_does(multiline: bool) -> None:
     pattern = re.compile(text_pattern(multiline=multiline))
-    assert pattern.pattern.startswith("^[")
+    assert pattern.pattern.startswith("^[^")
     assert pattern.pattern.endswith("]*$")
 
+    # Lone surrogates are the one documented gap: the rule refuses them, no portable pattern can name them.
     disagreements = [
         f"U+{ord(character):04X}"
         for character in _sample()
+        if not 0xD800 <= ord(character) <= 0xDFFF
         for text in (character, f"a{character}b")
         if (pattern.fullmatch(text) is None) != (text_problem(text, multiline=multiline) is not None)
     ]
 
     assert disagreements == []
+    assert text_problem("a\ud800b", multiline=multiline) is not None
 
 
 def test_joiners_tab_and_line_feed_read_the_same_in_the_pattern_and_the_rule() -> None:
     single, multi = re.compile(SINGLE), re.compile(MULTI)
 
-    for allowed in ("\u200d", "\u200c", "\U0001f469\u200d\U0001f4bb", "12\u00a0kg", ""):
+    # Joiners, emoji sequences, flag tags (Cf, but needed by real text) and no-break spaces pass.
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    for allowed in ("\u200d", "\u200c", "\U0001f469\u200d\U0001f4bb", scotland, "12\u00a0kg", ""):
         assert single.fullmatch(allowed)
         assert multi.fullmatch(allowed)
     for layout in ("a\tb", "a\nb", "a\r\nb", "a\u2028b"):
         assert single.fullmatch(layout) is None
         assert multi.fullmatch(layout)
-    for refused in ("a\x00", "\u202e", "\ufeff", "\ud800", "\x85", "\U000e0041"):
+    for refused in ("a\x00", "\u202e", "\u2066", "\u200b", "\ufeff", "\x85", "\u00ad"):
         assert single.fullmatch(refused) is None
         assert multi.fullmatch(refused) is None
 
 
-def test_the_pattern_uses_escapes_for_the_basic_plane_and_characters_for_astral_ones() -> None:
-    body = SINGLE[2:-3]
+def test_the_pattern_is_a_short_class_of_escapes() -> None:
+    body = SINGLE[3:-3]
 
-    assert all(ord(character) < 0x80 or ord(character) > 0xFFFF for character in body)
-    assert "\\u0020-\\u007E" in body
+    # Short: a fuzzer builds a strategy from it for every string it generates (a class of every allowed
+    # range, about 250 characters, made schemathesis 60 times slower).
+    assert len(body) < 200
+    assert body.isascii()
+    assert "\\u202A-\\u202E" in body
     assert "\\uD800" not in body
     assert "\\uDFFF" not in body
