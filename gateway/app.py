@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from gateway import api, openapi
 from gateway.csrf import CsrfTokens
-from gateway.middleware import RequestIdMiddleware
+from gateway.middleware import BodyLimit, HeadAsGet, PathGuard, RequestIdMiddleware
 from gateway.openapi import OpenApiMerger
 from gateway.pipeline import Gateway
 from gateway.security_headers import SecurityHeadersMiddleware
@@ -72,8 +72,13 @@ def create_app(
     install_page_errors(app)
     install_sign_in_redirect(app)
     app.add_exception_handler(RedisError, _redis_unavailable)
-    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.cookie_secure)
+    # The last added runs first: every answer gets the security headers and a request id, the guards'
+    # refusals included; paths are checked before anything reads them, bodies capped before they are read.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(PathGuard)
     app.add_middleware(RequestIdMiddleware, trusted_proxies=settings.trusted_proxy_networks)
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.cookie_secure)
 
     app.include_router(health_router(_readiness_checks))
     app.include_router(openapi.router)

@@ -60,8 +60,7 @@ class RequestIdMiddleware:
     """Stamps `scope.state.request_id` / `client_ip`, echoes X-Request-Id and logs each request."""
 
     def __init__(self, app: ASGIApp, trusted_proxies: Sequence[IPNetwork] = ()) -> None:
-        # The guards run inside this one, so their refusals carry the request id and are logged.
-        self.app = PathGuard(HeadAsGet(BodyLimit(app)))
+        self.app = app
         self.trusted = list(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

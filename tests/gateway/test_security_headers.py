@@ -48,6 +48,18 @@ async def test_pages_json_answers_and_errors_carry_the_security_headers_and_are_
     assert missing.status_code == 404
 
 
+async def test_the_guards_refusals_carry_the_security_headers_and_a_request_id(gateway: GatewayHarness) -> None:
+    bad_path = await gateway.client.get("/api/v1/products/a%07b")
+    too_large = await gateway.client.post(
+        "/api/v1/auth/login", content=b"x" * 100_000, headers={"content-type": "application/json"}
+    )
+
+    assert [bad_path.status_code, too_large.status_code] == [400, 413]
+    for response in (bad_path, too_large):
+        assert_protected(response)
+        assert response.headers["x-request-id"]
+
+
 async def test_static_files_keep_their_validators_and_are_not_marked_no_store(gateway: GatewayHarness) -> None:
     first = await gateway.client.get("/static/distribu.css")
     again = await gateway.client.get("/static/distribu.css", headers={"If-None-Match": first.headers["etag"]})
