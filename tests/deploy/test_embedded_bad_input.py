@@ -142,22 +142,21 @@ async def test_a_lone_surrogate_email_on_sign_in_is_a_client_error_on_sqlite(gat
     assert response.headers["content-type"] == PROBLEM_JSON
 
 
+def _login_nested(depth: int) -> bytes:
+    """A sign-in body whose email is an array nested `depth` levels deep."""
+    return b'{"email": ' + b"[" * depth + b"]" * depth + b', "password": "correct horse battery"}'
+
+
 async def test_deeply_nested_json_on_sign_in_is_a_client_error_on_sqlite(gateway: httpx.AsyncClient) -> None:
     # Far deeper than any JSON parser recurses, yet within the body cap: a deeper one is 413 (below).
-    depth = 30_000
-    body = b'{"email": ' + b"[" * depth + b"]" * depth + b', "password": "correct horse battery"}'
-
-    response = await gateway.post("/api/v1/auth/login", content=body, headers=JSON)
+    response = await gateway.post("/api/v1/auth/login", content=_login_nested(30_000), headers=JSON)
 
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"] == PROBLEM_JSON
 
 
 async def test_json_100000_levels_deep_is_refused_as_too_large(gateway: httpx.AsyncClient) -> None:
-    depth = 100_000
-    body = b'{"email": ' + b"[" * depth + b"]" * depth + b', "password": "correct horse battery"}'
-
-    response = await gateway.post("/api/v1/auth/login", content=body, headers=JSON)
+    response = await gateway.post("/api/v1/auth/login", content=_login_nested(100_000), headers=JSON)
 
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == PROBLEM_JSON

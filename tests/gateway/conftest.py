@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -28,6 +28,9 @@ from gateway.settings import SERVICES, GatewaySettings
 from kit.context import CONTEXT_HEADER, ContextSigner, RequestContext
 from kit.settings import PlatformSettings
 from tests.infrastructure import Infrastructure
+
+if TYPE_CHECKING:
+    from tests.gateway.live_gateway import LiveGateway
 
 WRONG_PASSWORD = "wrong-password"
 
@@ -290,3 +293,11 @@ def make_gateway(platform: PlatformSettings, signer: ContextSigner, test_redis: 
 async def gateway(make_gateway: GatewayFactory) -> AsyncIterator[GatewayHarness]:
     async with make_gateway() as harness:
         yield harness
+
+
+@pytest.fixture
+def live(running_gateway: "LiveGateway") -> "LiveGateway":
+    """The module's `running_gateway` (a gateway on a real socket, tests/gateway/live_gateway.py) with
+    its stand-in services' records of earlier tests cleared."""
+    running_gateway.forget_calls()
+    return running_gateway

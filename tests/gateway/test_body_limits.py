@@ -44,12 +44,6 @@ async def running_gateway(
         yield running
 
 
-@pytest.fixture
-def live(running_gateway: LiveGateway) -> LiveGateway:
-    running_gateway.forget_calls()
-    return running_gateway
-
-
 def _assert_too_large(response: RawResponse) -> None:
     assert response.status == 413, response
     assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE

@@ -42,12 +42,6 @@ async def running_gateway(
         yield running
 
 
-@pytest.fixture
-def live(running_gateway: LiveGateway) -> LiveGateway:
-    running_gateway.forget_calls()
-    return running_gateway
-
-
 def _example_path(route: Route) -> str:
     return route.pattern.replace("{slug}", SLUG).replace("{id}", "c1")
 

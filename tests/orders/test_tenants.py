@@ -1,21 +1,17 @@
 """Orders keeps its tenants (company, monthly order limit, trial end) from identity's events, via RabbitMQ."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
-from kit.context import ContextSigner
 from kit.db import utcnow
 from kit.settings import PlatformSettings
-from services.orders.app import SPEC, create_app
+from services.orders.app import SPEC
 from services.orders.models import Tenant
-from services.orders.settings import OrdersSettings
 from services.orders.tenants.repository import LocalTenantRepository
 from services.orders.tenants.service import accepts_orders
-from tests.conftest import DatabaseFactory
 from tests.support.events import (
     STARTER_LIMITS,
     company_created,
@@ -29,18 +25,9 @@ from tests.support.events import (
     wait_until_drained,
     wait_until_processed,
 )
-from tests.support.services import RunningService, running_service
+from tests.support.services import RunningService
 
 LIMITS = "/api/v1/orders/limits"
-
-
-@pytest.fixture(scope="module")
-async def orders(
-    platform: PlatformSettings, new_database: DatabaseFactory, signer: ContextSigner
-) -> AsyncIterator[RunningService]:
-    app = create_app(OrdersSettings(database_url=await new_database("orders")), platform)
-    async with running_service("orders", app, platform, signer) as service:
-        yield service
 
 
 async def stored_tenant(orders: RunningService, company_id: uuid.UUID) -> Tenant:
