@@ -13,7 +13,7 @@ DISTRIBU_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 export DISTRIBU_TEST_POSTGRES_URL DISTRIBU_TEST_BROKER_URL DISTRIBU_TEST_REDIS_URL
 
 # What ruff and mypy check: the whole tree of Python packages (bench/ once it exists).
-SOURCES := $(wildcard kit services gateway deploy tests bench)
+SOURCES := $(wildcard kit contracts services gateway deploy tests bench)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run up lint test bench chromium clean
@@ -53,8 +53,8 @@ chromium: ## make sure a Chromium exists for the browser tests (installs it with
 test: install chromium lint ## lint, then the whole suite against PostgreSQL, RabbitMQ and Redis
 	$(BIN)/pytest
 
-bench: install ## benchmarks against the full topology on local PostgreSQL/RabbitMQ/Redis; prints figures
-	$(BIN)/python -m bench.storefront_catalog
+bench: install ## every benchmark against the full topology on local PostgreSQL/RabbitMQ/Redis; prints figures side by side
+	$(BIN)/python -m bench
 
 clean: ## remove the virtualenv, embedded-mode data and caches
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache test-results build *.egg-info

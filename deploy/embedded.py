@@ -22,6 +22,7 @@ from typing import Any
 import fakeredis
 import httpx
 import uvicorn
+import uvloop
 from fakeredis import aioredis
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -30,7 +31,7 @@ from deploy.components import SERVICES, service_settings_class
 from gateway.app import create_app as create_gateway_app
 from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
 from gateway.settings import GatewaySettings
-from kit.bus import InProcessBus, OutgoingMessage
+from kit.bus import ConsumerLimits, InProcessBus, OutgoingMessage
 from kit.logging import configure_logging
 from kit.settings import PlatformSettings
 
@@ -63,8 +64,8 @@ class StartupGatedBus(InProcessBus):
     events left in an outbox by the previous run could go out before their consumers listen.
     """
 
-    def __init__(self, retry_delays: list[float]) -> None:
-        super().__init__(retry_delays)
+    def __init__(self, retry_delays: list[float], limits: ConsumerLimits | None = None) -> None:
+        super().__init__(retry_delays, limits)
         self._open = asyncio.Event()
 
     def open(self) -> None:
@@ -84,7 +85,8 @@ def _create_service_app(
 ) -> FastAPI:
     create_app = importlib.import_module(f"services.{service}.app").create_app
     settings = service_settings_class(service)(database_url=sqlite_url(data_dir, service))
-    options: dict[str, Any] = {"bus": bus, "run_relay": True}
+    # Each service's relay and worker run inside its app, on the shared in-process bus.
+    options: dict[str, Any] = {"bus": bus, "run_relay": True, "run_worker": True}
     if "redis" in inspect.signature(create_app).parameters:
         options["redis"] = aioredis.FakeRedis(server=redis_server)
     app: FastAPI = create_app(settings, platform, **options)
@@ -115,7 +117,7 @@ async def running_system(data_dir: Path, host: str, port: int) -> AsyncIterator[
     public_url = f"http://{host}:{port}"
     # A fresh secret each start: nothing outside this process ever has to verify an internal context.
     platform = PlatformSettings(internal_secret=SecretStr(secrets.token_urlsafe(48)))
-    bus = StartupGatedBus(platform.consumer_retry_delays)
+    bus = StartupGatedBus(platform.consumer_retry_delays, ConsumerLimits.from_settings(platform))
     redis_server = fakeredis.FakeServer()
     async with contextlib.AsyncExitStack() as stack:
         services: dict[str, FastAPI] = {}
@@ -250,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Ctrl-C while starting up cancels the start-up, which unwinds what had started.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.data_dir, seed=not args.no_seed))
+        uvloop.run(serve(args.host, args.port, args.data_dir, seed=not args.no_seed))
     print("Distribu stopped.", file=sys.stderr)
 
 

@@ -1,4 +1,4 @@
-"""Full mode on one machine: every service's API and relay plus the gateway, one process each.
+"""Full mode on one machine: every service's API, worker and relay plus the gateway, one process each.
 
 `make up` runs this against PostgreSQL, RabbitMQ and Redis on their default ports (or the URLs in
 the environment). The end-to-end tests start the same `Topology` with their own databases,
@@ -22,7 +22,9 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+import aio_pika
 import httpx
+from aiormq.exceptions import AMQPError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,8 +32,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from deploy.components import GATEWAY_PORT, SERVICE_PORTS, SERVICES
+from kit.settings import PlatformSettings
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_BROKER_URL = PlatformSettings.model_fields["broker_url"].default
+DEFAULT_NAMESPACE = PlatformSettings.model_fields["namespace"].default
 
 
 def default_database_url(service: str) -> str:
@@ -67,6 +72,29 @@ async def ensure_databases(urls: Iterable[str]) -> list[str]:
     return created
 
 
+async def consumed_queues(broker_url: str, queues: Iterable[str]) -> set[str]:
+    """Which of `queues` exist with at least one consumer (an unreachable broker: none)."""
+    names = list(queues)
+    if not names:
+        return set()
+    consumed = set()
+    try:
+        connection = await aio_pika.connect(broker_url, timeout=2)
+    except (OSError, AMQPError):
+        return set()
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(name, passive=True)
+            except AMQPError:
+                continue  # not declared yet (its channel is closed by the refusal)
+            if declared.declaration_result.consumer_count:
+                consumed.add(name)
+            await channel.close()
+    return consumed
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on right now, for a topology of its own (tests, benchmarks)."""
     with socket.socket() as probe:
@@ -89,6 +117,8 @@ class ChildProcess:
     env: dict[str, str]
     ready_url: str | None
     log_path: Path | None = None
+    # A worker serves no HTTP: it is ready once it consumes this queue.
+    ready_queue: str | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -115,8 +145,9 @@ class Topology:
         python: str = sys.executable,
     ) -> None:
         """`env` is added to this process's environment for every child; `process_env` adds variables to
-        one child, by name (`identity`, `identity-relay`, `gateway`). `ports` maps `gateway` and service
-        names to ports (defaults: 8000 and 8101-8105). Without `log_dir` children log to this terminal."""
+        one child, by name (`identity`, `identity-worker`, `identity-relay`, `gateway`). `ports` maps
+        `gateway` and service names to ports (defaults: 8000 and 8101-8105). Without `log_dir` children
+        log to this terminal."""
         self.host = host
         self.ports = {"gateway": GATEWAY_PORT, **SERVICE_PORTS, **(ports or {})}
         self.log_dir = log_dir
@@ -126,7 +157,11 @@ class Topology:
         extra = process_env or {}
 
         def child(
-            name: str, argv: list[str], ready_url: str | None = None, variables: Mapping[str, str] | None = None
+            name: str,
+            argv: list[str],
+            ready_url: str | None = None,
+            variables: Mapping[str, str] | None = None,
+            ready_queue: str | None = None,
         ) -> ChildProcess:
             return ChildProcess(
                 name=name,
@@ -134,12 +169,16 @@ class Topology:
                 env={**base, **(variables or {}), **extra.get(name, {})},
                 ready_url=ready_url,
                 log_path=log_dir / f"{name}.log" if log_dir is not None else None,
+                ready_queue=ready_queue,
             )
 
         self.processes: list[ChildProcess] = []
         for service in SERVICES:
             api = ["-m", f"services.{service}", "api", "--host", host, "--port", str(self.ports[service])]
             self.processes.append(child(service, api, f"{self.service_url(service)}/readyz"))
+            worker = ["-m", f"services.{service}", "worker"]
+            queue = f"{base.get('DISTRIBU_NAMESPACE') or DEFAULT_NAMESPACE}.{service}.events"
+            self.processes.append(child(f"{service}-worker", worker, ready_queue=queue))
             self.processes.append(child(f"{service}-relay", ["-m", f"services.{service}", "relay"]))
         gateway_env = {f"GATEWAY_{service.upper()}_URL": self.service_url(service) for service in SERVICES}
         gateway_env |= {"GATEWAY_HOST": host, "GATEWAY_PORT": str(self.ports["gateway"])}
@@ -182,18 +221,25 @@ class Topology:
         return [process for process in self.processes if process.exit_code is not None]
 
     def wait_ready(self, timeout: float = 90.0, *, cancel: threading.Event | None = None) -> None:
-        """Return once every API and the gateway answer 200 on /readyz (or `cancel` is set).
+        """Return once every API and the gateway answer 200 on /readyz and every worker consumes its
+        service's queue, so no event published from then on misses its consumers (or `cancel` is set).
 
         Raises if a process exits or time runs out first.
         """
         deadline = time.monotonic() + timeout
-        pending = [process for process in self.processes if process.ready_url is not None]
+        pending = [process for process in self.processes if process.ready_url or process.ready_queue]
+        broker_url = self.env.get("DISTRIBU_BROKER_URL") or DEFAULT_BROKER_URL
         with httpx.Client(timeout=2.0) as client:
             while pending and not (cancel is not None and cancel.is_set()):
                 for dead in self.exited():
                     raise RuntimeError(self.describe_exit(dead))
+                consumed = asyncio.run(consumed_queues(broker_url, [p.ready_queue for p in pending if p.ready_queue]))
                 still = []
                 for process in pending:
+                    if process.ready_queue is not None:
+                        if process.ready_queue not in consumed:
+                            still.append(process)
+                        continue
                     assert process.ready_url is not None
                     try:
                         if client.get(process.ready_url).status_code != httpx.codes.OK:
@@ -208,11 +254,12 @@ class Topology:
                     time.sleep(0.25)
 
     def stop(self, timeout: float = 15.0) -> dict[str, int | None]:
-        """SIGTERM every child (gateway first, relays last so they can drain), SIGKILL what outlives `timeout`.
+        """SIGTERM every child (the gateway, then the APIs, then the workers, relays last so they can drain),
+        SIGKILL what outlives `timeout`.
 
         Returns each child's exit code.
         """
-        order = sorted(self.processes, key=lambda p: (p.name != "gateway", p.name.endswith("-relay")))
+        order = sorted(self.processes, key=stop_rank)
         for process in order:
             if process.popen is not None and process.popen.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -233,6 +280,17 @@ class Topology:
         where = f" (log: {process.log_path})" if process.log_path is not None else ""
         tail = process.log_tail()
         return f"{process.name} exited with code {process.exit_code}{where}" + (f"\n{tail}" if tail else "")
+
+
+def stop_rank(process: ChildProcess) -> int:
+    """Where a process comes in the stopping order: gateway, APIs, workers, relays."""
+    if process.name == "gateway":
+        return 0
+    if process.name.endswith("-relay"):
+        return 3
+    if process.name.endswith("-worker"):
+        return 2
+    return 1
 
 
 def _banner(topology: Topology) -> str:

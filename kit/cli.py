@@ -1,4 +1,5 @@
-"""`python -m services.<name> api|relay`: run a service's API (with its consumer) or its outbox relay."""
+"""`python -m services.<name> api|worker|relay`: a service's API, its worker (event consumer, company
+purges) or its outbox relay. Every process runs on uvloop."""
 
 import argparse
 import asyncio
@@ -9,10 +10,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 
 from kit.logging import configure_logging
-from kit.service import ServiceSpec, run_relay
+from kit.service import ServiceSpec, run_relay, run_worker
 from kit.settings import PlatformSettings
 
 # Idle connections stay open longer than the gateway reuses one to a service (gateway.upstreams), or a
@@ -23,18 +25,21 @@ KEEP_ALIVE_SECONDS = 75
 def main(spec: ServiceSpec, create_app: Callable[[], FastAPI], database_url: Callable[[], str], port: int) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}")
     commands = parser.add_subparsers(dest="command", required=True)
-    api = commands.add_parser("api", help="serve the HTTP API and consume events")
+    api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=port)
+    commands.add_parser("worker", help="consume events, purge deleted companies, prune processed records")
     commands.add_parser("relay", help="publish the outbox to the broker")
     args = parser.parse_args()
 
     platform = PlatformSettings()
-    configure_logging(spec.name if args.command == "api" else f"{spec.name}-relay", platform.log_level)
+    configure_logging(spec.name if args.command == "api" else f"{spec.name}-{args.command}", platform.log_level)
     if args.command == "api":
         serve(create_app(), host=args.host, port=args.port)
+    elif args.command == "worker":
+        uvloop.run(_until_signalled(run_worker(spec, database_url(), platform)))
     else:
-        asyncio.run(_until_signalled(run_relay(spec, database_url(), platform)))
+        uvloop.run(_until_signalled(run_relay(spec, database_url(), platform)))
 
 
 def serve(app: FastAPI, *, host: str, port: int) -> None:
@@ -43,7 +48,15 @@ def serve(app: FastAPI, *, host: str, port: int) -> None:
     # the garbage collector's passes, which then stay short under load.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
 
 
 async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:

@@ -5,7 +5,7 @@ PostgreSQL (asyncpg) in full mode and SQLite (aiosqlite) in embedded mode run th
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +13,20 @@ from typing import Annotated, Any
 from alembic import command
 from alembic.config import Config
 from fastapi import Depends, Request
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text, event, text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
@@ -72,13 +85,36 @@ TYPE_ANNOTATION_MAP: dict[Any, Any] = {
 }
 
 
+# NOTIFY reaches listeners of the same database only, and each service has its own.
+OUTBOX_CHANNEL = "distribu_outbox"
+
+# One NOTIFY per statement that writes events, from PostgreSQL itself, delivered at commit (never on
+# rollback; several in one transaction arrive as one): emit() issues its INSERT and nothing else.
+OUTBOX_NOTIFY_FUNCTION = f"""
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
+    RETURN NULL;
+END
+$$
+"""
+OUTBOX_NOTIFY_TRIGGER = (
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
+)
+DROP_OUTBOX_NOTIFY = ("DROP TRIGGER IF EXISTS outbox_notify ON outbox", "DROP FUNCTION IF EXISTS outbox_notify()")
+
+# The kit's own tables in every service's database; none of them is a service's to purge or to plan.
+KIT_TABLES = ("outbox", "processed_events", "company_purges", "deleted_companies", "event_bindings")
+
+
 def new_metadata() -> MetaData:
-    """A service's MetaData, holding the outbox and processed-event tables every service has."""
+    """A service's MetaData, holding the event tables every service has (kit.migrations creates them)."""
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    Table(
+    outbox = Table(
         "outbox",
         metadata,
         Column("id", Uuid(), primary_key=True),
+        Column("company_id", Uuid(), nullable=True),
         Column("routing_key", String(200), nullable=False),
         Column("payload", JSONType, nullable=False),
         Column("headers", JSONType, nullable=False),
@@ -87,12 +123,48 @@ def new_metadata() -> MetaData:
         Column("attempts", Integer(), nullable=False, server_default="0"),
         Column("last_error", Text(), nullable=True),
     )
+    # The relay's scan: what is still unpublished, oldest first. Published rows (nearly all) stay out of it.
+    unpublished = outbox.c.published_at.is_(None)
+    Index(
+        "ix_outbox_unpublished",
+        outbox.c.created_at,
+        outbox.c.id,
+        postgresql_where=unpublished,
+        sqlite_where=unpublished,
+    )
+    for statement in (OUTBOX_NOTIFY_FUNCTION, OUTBOX_NOTIFY_TRIGGER):
+        trigger = DDL(statement)  # type: ignore[no-untyped-call]
+        event.listen(outbox, "after_create", trigger.execute_if(dialect="postgresql"))
     Table(
         "processed_events",
         metadata,
         Column("event_id", Uuid(), primary_key=True),
         Column("event_type", String(200), nullable=False),
-        Column("processed_at", UTCDateTime(), nullable=False),
+        Column("company_id", Uuid(), nullable=True, index=True),
+        Column("processed_at", UTCDateTime(), nullable=False, index=True),
+    )
+    # A deleted company whose rows the worker is still purging (kit.purge); gone with its last batch.
+    Table(
+        "company_purges",
+        metadata,
+        Column("company_id", Uuid(), primary_key=True),
+        Column("scheduled_at", UTCDateTime(), nullable=False),
+        Column("deleted_rows", Integer(), nullable=False, server_default="0"),
+    )
+    # Companies deleted here, by id alone: an event about one that arrives late (a retry, a replayed dead
+    # letter) is dropped instead of bringing its rows back. Pruned with the processed records.
+    Table(
+        "deleted_companies",
+        metadata,
+        Column("id", Uuid(), primary_key=True),
+        Column("deleted_at", UTCDateTime(), nullable=False, index=True),
+    )
+    # The routing keys a service's queue was bound to, so a key no longer wanted is unbound at start.
+    Table(
+        "event_bindings",
+        metadata,
+        Column("queue", String(255), primary_key=True),
+        Column("routing_key", String(255), primary_key=True),
     )
     return metadata
 
@@ -117,6 +189,42 @@ def upsert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Inse
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+_UPSERTS: dict[tuple[Any, ...], Any] = {}
+
+
+async def upsert_newer(
+    session: AsyncSession,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    version: str,
+) -> None:
+    """Insert `rows`, or overwrite the existing row of each key with it where the stored `version` is older.
+
+    One statement for all rows (a read model applies a whole batch of events with it). Every row has the
+    same columns and a distinct key (`kit.consumer.newest_per_entity` first). Rows are written in key
+    order, so two workers applying overlapping batches lock rows in the same order and never deadlock.
+    """
+    if not rows:
+        return
+    target: Table = table if isinstance(table, Table) else table.__table__
+    columns = tuple(rows[0])
+    dialect = session.get_bind().dialect.name
+    cache_key = (target, dialect, columns, tuple(key), version)
+    statement = _UPSERTS.get(cache_key)
+    if statement is None:
+        insert = postgresql.insert(target) if dialect == "postgresql" else sqlite.insert(target)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: insert.excluded[column] for column in columns if column not in key},
+            where=target.c[version] < insert.excluded[version],
+        )
+        _UPSERTS[cache_key] = statement
+    ordered = sorted(rows, key=lambda row: tuple(str(row[column]) for column in key))
+    await session.execute(statement, ordered)
 
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -152,7 +260,12 @@ class Database:
             self.engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, pool_recycle=1800
             )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Copied into each new session's `info`: the kit keeps there what sessions of this database share
+        # (its metadata, the relay and purge wake-ups), see kit.outbox.attach_outbox.
+        self.session_info: dict[str, Any] = {}
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info=self.session_info
+        )
         # Each statement on its own, with no BEGIN or COMMIT around it: for requests that only read.
         self.read_sessionmaker = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False

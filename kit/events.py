@@ -25,6 +25,9 @@ SYSTEM_ACTOR = Actor(type="SYSTEM")
 class EntityRef(CamelModel):
     type: str
     id: str
+    # The entity's version after this change (1 on create, +1 on each change): consumers keep the newest
+    # by it, never by the producer's clock. None for events about no versioned entity.
+    version: int | None = None
 
 
 def routing_key(event_type: str, version: int) -> str:

@@ -5,7 +5,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,20 @@ from kit.health import Check, health_router
 from kit.logging import request_id_var
 from kit.openapi_rules import install_openapi_rules
 from kit.outbox import OutboxRelay, attach_outbox
+from kit.purge import PurgePlan, check_plan
 from kit.settings import PlatformSettings
 from kit.text_input import install_text_input_check
+from kit.worker import ServiceWorker
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """What makes a service: its name, tables, migrations, routes and event handlers."""
+    """What makes a service: its name, tables, migrations, routes, event handlers and purge plan.
+
+    Refuses to build (ValueError naming the table) when a table with company rows is not in `purge`.
+    """
 
     name: str
     title: str
@@ -40,14 +45,21 @@ class ServiceSpec:
     migrations: Path
     routers: Sequence[APIRouter]
     consumer: EventConsumer | None = None
+    purge: PurgePlan = field(default_factory=PurgePlan)
+
+    def __post_init__(self) -> None:
+        check_plan(self.name, self.metadata, self.purge)
 
 
 def new_bus(platform: PlatformSettings) -> Bus:
-    return RabbitBus(platform.broker_url, platform.namespace, platform.consumer_retry_delays)
+    return RabbitBus.from_settings(platform)
 
 
 class ServiceRuntime:
-    """A running service's database, bus, consumer and (optionally) outbox relay."""
+    """A running service's database and, as asked, its outbox relay and worker with the bus they need.
+
+    The API process of full mode runs neither: it only writes (events to its outbox), so it needs no broker.
+    """
 
     def __init__(
         self,
@@ -57,27 +69,39 @@ class ServiceRuntime:
         *,
         bus: Bus | None = None,
         run_relay: bool = False,
+        run_worker: bool = False,
     ) -> None:
         self.spec = spec
         self.platform = platform
         self.database = Database(database_url)
         self._owns_bus = bus is None
-        self.bus = bus or new_bus(platform)
+        self.bus: Bus | None = bus or (new_bus(platform) if run_relay or run_worker else None)
         self.relay = (
-            OutboxRelay(self.database, spec.metadata, self.bus, poll_interval=platform.outbox_poll_interval)
-            if run_relay
+            OutboxRelay(
+                self.database,
+                spec.metadata,
+                self.bus,
+                poll_interval=platform.outbox_poll_interval,
+                coalesce=platform.outbox_coalesce,
+            )
+            if run_relay and self.bus is not None
             else None
         )
+        self.worker = ServiceWorker(spec, self.database, platform, self.bus) if run_worker and self.bus else None
         self._relay_task: asyncio.Task[None] | None = None
+
+    @property
+    def uses_broker(self) -> bool:
+        return self.relay is not None or self.worker is not None
 
     async def start(self) -> None:
         await wait_for(self.database)
         await self.database.upgrade(self.spec.migrations)
         attach_outbox(self.database, self.spec.metadata, self.relay)
-        if self._owns_bus:
+        if self._owns_bus and self.bus is not None:
             await self.bus.start()
-        if self.spec.consumer is not None:
-            await self.spec.consumer.start(self.bus, self.database, self.spec.metadata, self.platform.namespace)
+        if self.worker is not None:
+            await self.worker.start()
         if self.relay is not None:
             self._relay_task = asyncio.create_task(self.relay.run())
 
@@ -86,7 +110,9 @@ class ServiceRuntime:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
-        if self._owns_bus:
+        if self.worker is not None:
+            await self.worker.stop()
+        if self._owns_bus and self.bus is not None:
             await self.bus.close()
         await self.database.dispose()
 
@@ -101,14 +127,16 @@ def create_service_app(
     *,
     bus: Bus | None = None,
     run_relay: bool = False,
+    run_worker: bool = False,
     resources: Resources | None = None,
 ) -> FastAPI:
-    """A service's ASGI app. `bus` is shared in embedded mode; full mode builds its own RabbitMQ bus."""
+    """A service's ASGI app. `bus` is shared in embedded mode; else a RabbitMQ bus is built when the app
+    runs the relay or the worker in-process (`run_worker`: embedded mode and service tests)."""
     require_declared_access(spec.routers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = ServiceRuntime(spec, database_url, platform, bus=bus, run_relay=run_relay)
+        runtime = ServiceRuntime(spec, database_url, platform, bus=bus, run_relay=run_relay, run_worker=run_worker)
         await runtime.start()
         app.state.runtime = runtime
         app.state.database = runtime.database
@@ -200,7 +228,10 @@ class AccessLogMiddleware:
 
 def _readiness_checks(request: Request) -> dict[str, Check]:
     runtime: ServiceRuntime = request.app.state.runtime
-    return {"database": runtime.database.ping, "broker": runtime.bus.ping}
+    checks: dict[str, Check] = {"database": runtime.database.ping}
+    if runtime.uses_broker and runtime.bus is not None:
+        checks["broker"] = runtime.bus.ping
+    return checks
 
 
 async def run_relay(spec: ServiceSpec, database_url: str, platform: PlatformSettings) -> None:
@@ -210,10 +241,35 @@ async def run_relay(spec: ServiceSpec, database_url: str, platform: PlatformSett
     await wait_for(database)
     await database.upgrade(spec.migrations)
     await bus.start()
-    relay = OutboxRelay(database, spec.metadata, bus, poll_interval=platform.outbox_poll_interval)
+    relay = OutboxRelay(
+        database,
+        spec.metadata,
+        bus,
+        poll_interval=platform.outbox_poll_interval,
+        coalesce=platform.outbox_coalesce,
+    )
     logger.info("outbox relay started", extra={"relay_for": spec.name})
     try:
         await relay.run()
     finally:
+        await bus.close()
+        await database.dispose()
+
+
+async def run_worker(spec: ServiceSpec, database_url: str, platform: PlatformSettings) -> None:
+    """The worker process of full mode: consume events, purge deleted companies, prune, until SIGTERM."""
+    database = Database(database_url, pool_size=4)
+    bus = new_bus(platform)
+    await wait_for(database)
+    await database.upgrade(spec.migrations)
+    attach_outbox(database, spec.metadata, None)
+    await bus.start()
+    worker = ServiceWorker(spec, database, platform, bus)
+    await worker.start()
+    logger.info("worker started", extra={"worker_for": spec.name})
+    try:
+        await asyncio.Future()
+    finally:
+        await worker.stop()
         await bus.close()
         await database.dispose()

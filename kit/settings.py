@@ -19,8 +19,21 @@ class PlatformSettings(BaseSettings):
     context_ttl_seconds: int = 60
     # Relays are woken by each commit that writes events (kit.outbox); polling is only a safety net.
     outbox_poll_interval: float = 2.0
+    # After a wake-up the relay waits this long (seconds) so the commits around it go out in one batch.
+    outbox_coalesce: float = 0.005
     # Seconds to wait before each redelivery of a failed event; after the last, it goes to the DLQ.
     consumer_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
+    # Messages a worker holds unacknowledged; it applies up to `consumer_batch_size` of them in one
+    # transaction, collected for at most `consumer_batch_linger` seconds after the first.
+    consumer_prefetch: int = 256
+    consumer_batch_size: int = 256
+    consumer_batch_linger: float = 0.005
+    # Seconds one event may take; a batch may take this plus its share of it (kit.bus), then it is split.
+    consumer_time_limit: float = 30.0
+    # Deliveries of one message (crashes included) before the broker parks it in the dead-letter queue.
+    consumer_delivery_limit: int = 5
+    # Days a processed-event record is kept to recognise a redelivery.
+    processed_events_retention_days: int = 14
 
 
 class ServiceSettings(BaseSettings):

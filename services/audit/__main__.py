@@ -1,4 +1,4 @@
-"""`python -m services.audit api|relay`."""
+"""`python -m services.audit api|worker|relay`: its API, its worker (events, company purges) or its relay."""
 
 from kit.cli import main
 from services.audit.app import SPEC, create_app

@@ -1,4 +1,4 @@
-"""`python -m services.catalog api|relay`: the catalog API (with its consumer) or its outbox relay."""
+"""`python -m services.catalog api|worker|relay`: its API, its worker (events, company purges) or its relay."""
 
 from kit.cli import main
 from services.catalog.app import SPEC, create_app

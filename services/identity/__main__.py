@@ -1,4 +1,4 @@
-"""`python -m services.identity api|relay`."""
+"""`python -m services.identity api|worker|relay`: its API, its worker (events, company purges) or its relay."""
 
 from kit.cli import main
 from services.identity.app import SPEC, create_app

@@ -1,4 +1,4 @@
-"""`python -m services.orders api|relay`: the orders API (with its consumer) or its outbox relay."""
+"""`python -m services.orders api|worker|relay`: its API, its worker (events, company purges) or its relay."""
 
 from kit.cli import main
 from services.orders.app import SPEC, create_app

@@ -1,4 +1,4 @@
-"""`python -m services.webhooks api|relay`: the webhooks API (with its consumer) or its outbox relay."""
+"""`python -m services.webhooks api|worker|relay`: its API, its worker (events, company purges) or its relay."""
 
 from kit.cli import main
 from services.webhooks.app import SPEC, create_app

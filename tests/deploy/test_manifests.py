@@ -17,7 +17,8 @@ from tests.deploy.environment import environment_variables
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = ("postgres", "rabbitmq", "redis")
-PROCESSES = {"gateway", *SERVICES, *(f"{service}-relay" for service in SERVICES)}
+BACKGROUND = ("worker", "relay")
+PROCESSES = {"gateway", *SERVICES, *(f"{service}-{role}" for service in SERVICES for role in BACKGROUND)}
 
 
 def load_compose() -> dict[str, Any]:
@@ -46,10 +47,11 @@ def assert_runs_real_module(process: str, command: list[str]) -> None:
         assert module == "gateway"
         assert arguments == []
         return
-    service = process.removesuffix("-relay")
+    service, _, role = process.partition("-")
     assert module == f"services.{service}"
-    if process.endswith("-relay"):
-        assert arguments == ["relay"]
+    if role:
+        assert role in BACKGROUND
+        assert arguments == [role]
     else:
         assert arguments[0] == "api"
         assert arguments[arguments.index("--port") + 1] == str(SERVICE_PORTS[service])
@@ -63,7 +65,7 @@ def test_compose_runs_the_infrastructure_with_health_checks():
     assert "redis-cli" in services["redis"]["healthcheck"]["test"]
 
 
-def test_compose_runs_every_service_api_and_relay_and_the_gateway():
+def test_compose_runs_every_service_api_worker_and_relay_and_the_gateway():
     processes = distribu_processes(load_compose())
 
     assert set(processes) == PROCESSES
@@ -97,7 +99,7 @@ def test_compose_gives_each_service_its_own_database_and_creates_them_all():
 
     assert created == {f"distribu_{service}" for service in SERVICES}
     for service in SERVICES:
-        for process in (service, f"{service}-relay"):
+        for process in (service, f"{service}-worker", f"{service}-relay"):
             environment = processes[process]["environment"]
             databases = [key for key in environment if key.endswith("_DATABASE_URL")]
             assert databases == [f"{service.upper()}_DATABASE_URL"]
@@ -137,6 +139,13 @@ def test_kubernetes_deploys_every_process_with_a_real_command(process):
 
     container = deployments[process]["spec"]["template"]["spec"]["containers"][0]
     assert_runs_real_module(process, container["command"])
+
+
+def test_kubernetes_runs_two_workers_per_service():
+    deployments = {doc["metadata"]["name"]: doc for doc in kubernetes_documents() if doc["kind"] == "Deployment"}
+
+    for service in SERVICES:
+        assert deployments[f"{service}-worker"]["spec"]["replicas"] == 2
 
 
 def test_kubernetes_sets_only_variables_the_code_reads():

@@ -1,17 +1,28 @@
 """How deploy.local wires the full topology's processes together (started for real in tests/e2e)."""
 
 from deploy.components import SERVICES
-from deploy.local import Topology, database_urls
+from deploy.local import Topology, database_urls, stop_rank
 
 
-def test_topology_runs_an_api_and_a_relay_per_service_and_the_gateway():
+def test_topology_runs_an_api_a_worker_and_a_relay_per_service_and_the_gateway():
     topology = Topology({}, ports={"gateway": 9000, "identity": 9101})
 
     names = [process.name for process in topology.processes]
-    assert sorted(names) == sorted(["gateway", *SERVICES, *(f"{service}-relay" for service in SERVICES)])
+    background = [f"{service}-{role}" for service in SERVICES for role in ("worker", "relay")]
+    assert sorted(names) == sorted(["gateway", *SERVICES, *background])
     assert " ".join(topology.process("identity").argv[1:]) == "-m services.identity api --host 127.0.0.1 --port 9101"
+    assert topology.process("identity-worker").argv[1:] == ["-m", "services.identity", "worker"]
     assert topology.process("identity-relay").argv[1:] == ["-m", "services.identity", "relay"]
     assert topology.process("identity").ready_url == "http://127.0.0.1:9101/readyz"
+    assert topology.process("identity-worker").ready_url is None
+
+
+def test_topology_stops_the_gateway_then_apis_then_workers_then_relays():
+    topology = Topology({})
+
+    order = [process.name for process in sorted(topology.processes, key=stop_rank)]
+    ranks = ["gateway" if name == "gateway" else name.partition("-")[2] or "api" for name in order]
+    assert ranks == ["gateway", *["api"] * len(SERVICES), *["worker"] * len(SERVICES), *["relay"] * len(SERVICES)]
 
 
 def test_topology_points_the_gateway_at_each_service_port():

@@ -1,11 +1,20 @@
-"""The embedded-mode bus: AMQP topic matching, and the same retry-then-dead-letter rule as RabbitMQ."""
+"""The embedded-mode bus: AMQP topic matching, and the same batch, retry and dead-letter rules as RabbitMQ."""
 
 import asyncio
 import uuid
 
 import pytest
 
-from kit.bus import InProcessBus, MessageHandler, OutgoingMessage, topic_matches
+from kit.bus import (
+    UNKNOWN_TYPE,
+    ConsumerLimits,
+    InProcessBus,
+    MessageHandler,
+    OutgoingMessage,
+    Refusal,
+    Subscription,
+    topic_matches,
+)
 from kit.events import Actor, EntityRef, EventEnvelope
 
 
@@ -118,7 +127,59 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_the_retries() 
     [(queue, envelope, error)] = bus.dead_letters
     assert queue == "poison"
     assert str(envelope.id) == message.message_id
+    assert error.startswith("failed: ")
     assert "boom" in error
+
+
+async def test_a_batch_with_a_poison_event_is_split_and_only_that_event_is_dead_lettered() -> None:
+    bus = InProcessBus([0.01, 0.01], ConsumerLimits(batch_size=50, batch_linger=0.05, time_limit=0.2))
+    batches: list[list[str]] = []
+    applied: list[str] = []
+
+    async def apply(envelopes: list[EventEnvelope]) -> None:
+        batches.append([envelope.type for envelope in envelopes])
+        if any(envelope.type == "Poisoned" for envelope in envelopes):
+            raise RuntimeError("boom")
+        applied.extend(envelope.type for envelope in envelopes)
+
+    def refuse(envelope: EventEnvelope) -> Refusal | None:
+        return Refusal(UNKNOWN_TYPE, "no handler") if envelope.type == "Stranger" else None
+
+    await bus.consume(Subscription("batched", ["#"], apply, refuse=refuse, service="batched"))
+    try:
+        for event_type in ("Good1", "Good2", "Poisoned", "Stranger", "Good3"):
+            await bus.publish(_message(event_type))
+        for _ in range(100):
+            if len(bus.dead_letters) == 2:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await bus.close()
+
+    assert batches[0] == ["Good1", "Good2", "Poisoned", "Good3"]  # the refused one never reaches the handler
+    assert applied == ["Good1", "Good2", "Good3"]
+    reasons = sorted((envelope.type, error.split(":")[0]) for _, envelope, error in bus.dead_letters)
+    assert reasons == [("Poisoned", "failed"), ("Stranger", "unknown type")]
+
+
+async def test_a_hanging_batch_is_cut_off_at_its_time_limit() -> None:
+    bus = InProcessBus([], ConsumerLimits(batch_size=10, batch_linger=0.01, time_limit=0.05))
+
+    async def apply(envelopes: list[EventEnvelope]) -> None:
+        await asyncio.Event().wait()
+
+    await bus.consume(Subscription("hanging", ["#"], apply, service="hanging"))
+    try:
+        await bus.publish(_message("Hangs"))
+        for _ in range(100):
+            if bus.dead_letters:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await bus.close()
+
+    [(_, _, error)] = bus.dead_letters
+    assert error == "timed out: timed out after 0.05 s"
 
 
 async def test_publishing_something_that_is_not_an_envelope_fails() -> None:

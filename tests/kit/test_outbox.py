@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import ClassVar
@@ -111,6 +112,7 @@ async def test_a_committed_event_is_published_once_persistent_with_its_ids(
         row = (await session.execute(select(OUTBOX).where(OUTBOX.c.id == envelope.id))).one()
     assert row.published_at is not None
     assert row.attempts == 0
+    assert row.company_id == context.company_id  # what a company purge deletes by
 
 
 async def test_an_api_key_acts_as_system_and_names_the_key(database: Database) -> None:
@@ -164,10 +166,14 @@ async def _until_listening(database: Database) -> None:
 
 
 async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_events(
-    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+    database: Database,
+    bus: RabbitBus,
+    broker: AbstractRobustConnection,
+    platform: PlatformSettings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The relay of full mode shares no memory with the API that commits: PostgreSQL tells it (NOTIFY),
-    also after its listening connection was cut."""
+    """The relay of full mode shares no memory with the API that commits: PostgreSQL tells it (NOTIFY, from
+    the outbox's trigger), also after its listening connection was cut, which it says."""
     relay_database = Database(database.url)
     relay = OutboxRelay(relay_database, METADATA, bus, poll_interval=60)  # only a wake-up can be prompt
     attach_outbox(database, METADATA, None)  # the writer has no relay of its own to wake
@@ -190,3 +196,30 @@ async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_even
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await relay_database.dispose()
+    lost = [record for record in caplog.records if "lost its listening connection" in record.getMessage()]
+    assert [record.levelno for record in lost] == [logging.WARNING]
+
+
+async def test_the_relay_gathers_commits_close_together_into_one_batch(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    """Each commit wakes the relay; it lingers a moment first, so a burst of commits goes out in one round."""
+    relay_database = Database(database.url)
+    relay = OutboxRelay(relay_database, METADATA, bus, poll_interval=60, coalesce=0.3)
+    attach_outbox(database, METADATA, None)
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        task = asyncio.create_task(relay.run())
+        try:
+            await _until_listening(database)
+            await asyncio.sleep(0.4)  # the wake-up of its start is behind it
+            rounds = relay.rounds
+            sent = [await _emit(database, _context(), quantity=n) for n in range(20)]
+            received = [EventEnvelope.model_validate_json((await watcher.get(within=5)).body) for _ in sent]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await relay_database.dispose()
+
+    assert [event.id for event in received] == [event.id for event in sent]
+    assert relay.rounds - rounds <= 2  # twenty commits, one wake-up each

@@ -47,6 +47,19 @@ async def test_health_and_readiness_need_no_context(sample: httpx.AsyncClient) -
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
 
 
+async def test_an_api_without_relay_or_worker_needs_no_broker_to_be_ready(
+    sample_url: str, platform: PlatformSettings
+) -> None:
+    """Full mode's API process only writes; its worker and relay are processes of their own."""
+    nowhere = platform.model_copy(update={"broker_url": "amqp://guest:guest@127.0.0.1:1/"})
+    app: FastAPI = create_service_app(SPEC, sample_url, nowhere)
+    async with AsyncExitStack() as stack:
+        client = await start_app(stack, app)
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok"}
+
+
 async def test_routes_and_openapi_refuse_calls_without_a_context(
     sample: httpx.AsyncClient, signer: ContextSigner
 ) -> None:

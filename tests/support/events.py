@@ -1,31 +1,23 @@
-"""Drive a service's consumer as identity would: publish real envelopes to RabbitMQ, wait for effects.
+"""Drive a service's worker as another service would: publish real envelopes to RabbitMQ, wait for effects.
 
-The envelope builders follow identity's event contract (the brief's "Event contract"), so a
-consumer's tests exercise exactly the JSON identity's relay puts on the exchange.
+The envelopes themselves are built from the shared contracts (tests/contracts/envelopes.py), so a
+consumer's tests exercise exactly the JSON a producer's relay puts on the exchange.
 """
 
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aio_pika
 from aio_pika.exceptions import ChannelClosed
 from sqlalchemy import MetaData, func, select
 
-from kit.db import Database, utcnow
-from kit.events import Actor, EntityRef, EventEnvelope
+from kit.db import Database
+from kit.events import EventEnvelope
 from kit.settings import PlatformSettings
 
 T = TypeVar("T")
-
-STARTER_LIMITS: dict[str, int | None] = {
-    "maxProducts": 100,
-    "maxTeamMembers": 3,
-    "maxCustomers": 50,
-    "maxOrdersPerMonth": 200,
-}
 
 
 async def publish_event(platform: PlatformSettings, *envelopes: EventEnvelope) -> None:
@@ -118,97 +110,3 @@ async def wait_until_processed(database: Database, metadata: MetaData, *envelope
             return await times_processed(database, metadata, envelope.id) > 0
 
         await wait_until(processed, what=f"{envelope.type} {envelope.id} to be processed")
-
-
-def _envelope(
-    event_type: str,
-    company_id: uuid.UUID,
-    entity: EntityRef,
-    data: dict[str, Any],
-    occurred_at: datetime | None,
-) -> EventEnvelope:
-    return EventEnvelope(
-        type=event_type,
-        version=1,
-        occurred_at=occurred_at or utcnow(),
-        company_id=company_id,
-        actor=Actor(type="USER", id=uuid.uuid4()),
-        ip_address="203.0.113.7",
-        request_id=uuid.uuid4().hex,
-        entity=entity,
-        data=data,
-    )
-
-
-def company_created(
-    company_id: uuid.UUID, *, name: str, slug: str, occurred_at: datetime | None = None
-) -> EventEnvelope:
-    data = {"id": str(company_id), "name": name, "slug": slug}
-    return _envelope("CompanyCreated", company_id, EntityRef(type="Company", id=str(company_id)), data, occurred_at)
-
-
-def company_updated(
-    company_id: uuid.UUID, *, name: str, slug: str, previous_slug: str, occurred_at: datetime | None = None
-) -> EventEnvelope:
-    changes = ["name", "slug"] if slug != previous_slug else ["name"]
-    data = {"id": str(company_id), "name": name, "slug": slug, "previousSlug": previous_slug, "changes": changes}
-    return _envelope("CompanyUpdated", company_id, EntityRef(type="Company", id=str(company_id)), data, occurred_at)
-
-
-def _subscription_event(
-    event_type: str,
-    company_id: uuid.UUID,
-    *,
-    plan_code: str,
-    status: str,
-    trial_ends_at: datetime | None,
-    limits: dict[str, int | None],
-    occurred_at: datetime | None,
-) -> EventEnvelope:
-    subscription_id = str(uuid.uuid4())
-    data = {
-        "id": subscription_id,
-        "planCode": plan_code,
-        "status": status,
-        "trialEndsAt": trial_ends_at.isoformat() if trial_ends_at else None,
-        "limits": limits,
-    }
-    return _envelope(event_type, company_id, EntityRef(type="Subscription", id=subscription_id), data, occurred_at)
-
-
-def trial_started(
-    company_id: uuid.UUID,
-    *,
-    trial_ends_at: datetime | None = None,
-    limits: dict[str, int | None] | None = None,
-    occurred_at: datetime | None = None,
-) -> EventEnvelope:
-    return _subscription_event(
-        "TrialStarted",
-        company_id,
-        plan_code="starter",
-        status="TRIALING",
-        trial_ends_at=trial_ends_at or utcnow() + timedelta(days=14),
-        limits=limits or STARTER_LIMITS,
-        occurred_at=occurred_at,
-    )
-
-
-def subscription_changed(
-    company_id: uuid.UUID,
-    *,
-    plan_code: str,
-    status: str,
-    limits: dict[str, int | None],
-    trial_ends_at: datetime | None = None,
-    occurred_at: datetime | None = None,
-) -> EventEnvelope:
-    return _subscription_event(
-        "SubscriptionChanged",
-        company_id,
-        plan_code=plan_code,
-        status=status,
-        trial_ends_at=trial_ends_at,
-        limits=limits,
-        occurred_at=occurred_at,
-    )

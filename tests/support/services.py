@@ -35,8 +35,14 @@ class RunningService:
 async def running_service(
     name: str, app: FastAPI, platform: PlatformSettings, signer: ContextSigner
 ) -> AsyncIterator[RunningService]:
-    """Start `app` and wait until it consumes its queue, so events published next reach it."""
+    """Start `app` and wait until its in-process worker consumes its queue, so events published next reach it.
+
+    Build the app with `run_worker=True` (full mode runs the worker as a process of its own).
+    """
     async with AsyncExitStack() as stack:
         client = await start_app(stack, app)
-        await wait_for_consumer(platform, name)
+        runtime = app.state.runtime
+        if runtime.spec.consumer is not None and runtime.spec.consumer.handles_events:
+            assert runtime.worker is not None, f"{name}: build the app with run_worker=True to consume events"
+            await wait_for_consumer(platform, name)
         yield RunningService(name, client, app.state.database, signer)

@@ -1,5 +1,6 @@
-"""A test-only service on the kit: one tenant table, an endpoint that writes and emits, one that fails after,
-and reads with and without a transaction."""
+"""A test-only service on the kit: tenant tables, an endpoint that writes and emits, one that fails after,
+reads with and without a transaction, and a consumer that keeps a versioned read model and purges
+deleted companies."""
 
 import asyncio
 import uuid
@@ -13,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.access import staff
+from kit.consumer import EventConsumer, newest_per_entity
 from kit.context import Context
-from kit.db import TYPE_ANNOTATION_MAP, IdMixin, ReadSession, Session, TenantMixin, new_metadata
+from kit.db import TYPE_ANNOTATION_MAP, IdMixin, ReadSession, Session, TenantMixin, new_metadata, upsert_newer
 from kit.errors import Conflict
-from kit.events import EntityRef, Event
+from kit.events import EntityRef, Event, EventEnvelope
 from kit.outbox import emit
+from kit.purge import PurgePlan, schedule_purge
 from kit.schemas import CamelModel
 from kit.service import ServiceSpec
 
@@ -31,6 +34,29 @@ class Note(IdMixin, TenantMixin, Base):
     __tablename__ = "notes"
 
     text: Mapped[str] = mapped_column(String(200))
+
+
+class Label(TenantMixin, Base):
+    """A read model of another service's labels, kept at the newest version seen."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+
+
+class LabelChanged(Event):
+    event_type: ClassVar[str] = "KitLabelChanged"
+
+    id: uuid.UUID
+    name: str
+
+
+class KitCompanyDeleted(Event):
+    event_type: ClassVar[str] = "KitCompanyDeleted"
+
+    id: uuid.UUID
 
 
 class NoteWritten(Event):
@@ -97,10 +123,29 @@ async def session_times(session: Session, context: Context) -> list[datetime]:
     return await _statement_times(session)
 
 
+consumer = EventConsumer("kitsample")
+
+
+@consumer.on(LabelChanged)
+async def on_label_changed(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    rows = []
+    for envelope in newest_per_entity(events):
+        label = LabelChanged.model_validate(envelope.data)
+        rows.append(
+            {"id": label.id, "company_id": envelope.company_id, "name": label.name, "version": envelope.entity.version}
+        )
+    await upsert_newer(session, Label, rows, key=["id"], version="version")
+
+
+consumer.on(KitCompanyDeleted)(schedule_purge)
+
+
 SPEC = ServiceSpec(
     name="kitsample",
     title="Kit sample",
     metadata=Base.metadata,
     migrations=Path(__file__).parent / "migrations",
     routers=[router],
+    consumer=consumer,
+    purge=PurgePlan(tables=("labels", "notes")),
 )
