@@ -1,20 +1,19 @@
 """Integrators' API keys: `Authorization: Bearer <key>` → the key's company and scopes.
 
-Identity keeps `{namespace}:apikey:{sha256}` for every active key (and removes it on revoke); the
-gateway reads it, falls back to identity on a miss, and remembers an unknown key briefly so a
-revoked key hammering the API does not reach identity on every call. Each accepted call records
-the key's last use at `{namespace}:apikey-used:{sha256}`, which identity shows in the key list.
+Identity keeps `{namespace}:apikey:{sha256}` for every active key (contracts.redis.ApiKeyEntry; removed
+on revoke and with the key's company); the gateway reads it, falls back to identity on a miss, and
+remembers an unknown key briefly so a revoked key hammering the API does not reach identity on every
+call. Each accepted call records the key's last use at `{namespace}:apikey-used:{sha256}`, which
+identity shows in the key list.
 """
 
 import hashlib
-import json
 import logging
-import uuid
-from dataclasses import dataclass
-from typing import Any
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from contracts.redis import API_KEY_KEY_PREFIX, API_KEY_UNKNOWN, API_KEY_USED_KEY_PREFIX, ApiKeyEntry
 from gateway.upstreams import Upstreams
 from kit.db import utcnow
 from kit.errors import ServiceUnavailable
@@ -24,22 +23,6 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "dk_"
 # How long "no such key" is remembered. It never hides a new key: a new key has a hash no one has asked for.
 UNKNOWN_TTL_SECONDS = 300
-_UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    id: uuid.UUID
-    company_id: uuid.UUID
-    scopes: list[str]
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "ApiKey":
-        return cls(
-            id=uuid.UUID(str(data["id"])),
-            company_id=uuid.UUID(str(data["companyId"])),
-            scopes=[str(scope) for scope in data["scopes"]],
-        )
 
 
 def bearer_key(authorization: str | None) -> str | None:
@@ -64,18 +47,18 @@ class ApiKeyDirectory:
         self.upstreams = upstreams
 
     def key(self, digest: str) -> str:
-        return f"{self.namespace}:apikey:{digest}"
+        return f"{self.namespace}:{API_KEY_KEY_PREFIX}:{digest}"
 
     def used_key(self, digest: str) -> str:
-        return f"{self.namespace}:apikey-used:{digest}"
+        return f"{self.namespace}:{API_KEY_USED_KEY_PREFIX}:{digest}"
 
-    async def authenticate(self, secret: str, request_id: str) -> ApiKey | None:
+    async def authenticate(self, secret: str, request_id: str) -> ApiKeyEntry | None:
         """The active key behind `secret`, its use recorded; None for an unknown or revoked key."""
         if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
             return None
         digest = secret_hash(secret)
         raw = await self.redis.get(self.key(digest))
-        if raw == _UNKNOWN:
+        if raw in (API_KEY_UNKNOWN, API_KEY_UNKNOWN.encode()):
             return None
         key = self._parse(raw) if raw is not None else await self._ask_identity(digest, request_id)
         if key is None:
@@ -83,21 +66,21 @@ class ApiKeyDirectory:
         await self.redis.set(self.used_key(digest), utcnow().isoformat())
         return key
 
-    def _parse(self, raw: str | bytes) -> ApiKey | None:
+    def _parse(self, raw: str | bytes) -> ApiKeyEntry | None:
         try:
-            return ApiKey.from_json(json.loads(raw))
-        except (ValueError, KeyError, TypeError):
+            return ApiKeyEntry.model_validate_json(raw)
+        except ValidationError:
             logger.warning("unreadable API key directory entry")
             return None
 
-    async def _ask_identity(self, digest: str, request_id: str) -> ApiKey | None:
+    async def _ask_identity(self, digest: str, request_id: str) -> ApiKeyEntry | None:
         response = await self.upstreams.call_internal("identity", "GET", f"/internal/api-keys/{digest}", request_id)
         if response.status_code == 404:
-            await self.redis.set(self.key(digest), _UNKNOWN, ex=UNKNOWN_TTL_SECONDS)
+            await self.redis.set(self.key(digest), API_KEY_UNKNOWN, ex=UNKNOWN_TTL_SECONDS)
             return None
         if response.status_code != 200:
             raise ServiceUnavailable("API keys cannot be checked right now; try again shortly.")
         try:
-            return ApiKey.from_json(response.json())
-        except (ValueError, KeyError, TypeError) as error:
+            return ApiKeyEntry.model_validate_json(response.content)
+        except ValidationError as error:
             raise ServiceUnavailable("The API key directory answered unexpectedly.") from error

@@ -16,21 +16,21 @@ import httpx
 from fastapi import Request, Response
 from redis.asyncio import Redis
 
+from contracts.redis import ApiKeyEntry, PrincipalEntry, StorefrontEntry
 from gateway import csrf
-from gateway.api_keys import ApiKey, ApiKeyDirectory, bearer_key
+from gateway.api_keys import ApiKeyDirectory, bearer_key
 from gateway.csrf import SAFE_METHODS
 from gateway.ratelimit import allowances
 from gateway.routes import Access, RouteMatch, RouteTable, SessionEffect
 from gateway.sessions import (
     LoadedSession,
-    PrincipalEntry,
     SessionKind,
     SessionStore,
     StoredSession,
     cookie_names,
 )
 from gateway.settings import GatewaySettings
-from gateway.storefronts import Storefront, StorefrontDirectory
+from gateway.storefronts import StorefrontDirectory
 from gateway.upstreams import Upstreams, request_headers
 from kit.context import ANONYMOUS, Principal, PrincipalType, RequestContext
 from kit.errors import Forbidden, ServiceUnavailable, Unauthorized
@@ -52,10 +52,10 @@ class Caller:
     company_id: uuid.UUID | None = None
     # The cookie session that identified the caller (staff, or a storefront's customer or contact).
     session: StoredSession | None = None
-    api_key: ApiKey | None = None
+    api_key: ApiKeyEntry | None = None
     # The session cookie as presented, valid or not: signing in again replaces it.
     presented_token: str | None = None
-    storefront: Storefront | None = None
+    storefront: StorefrontEntry | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -174,7 +174,7 @@ class Gateway:
         if response.status_code != 200:
             raise ServiceUnavailable("Your session cannot be checked right now; try again shortly.")
         try:
-            return PrincipalEntry.from_json(response.json())
+            return PrincipalEntry.model_validate(response.json())
         except (ValueError, KeyError, TypeError) as error:
             raise ServiceUnavailable("The principal directory answered unexpectedly.") from error
 

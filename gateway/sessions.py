@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from contracts.redis import PRINCIPAL_KEY_PREFIX, SESSION_KEY_PREFIX, PrincipalEntry
 from kit.db import utcnow
 
 STAFF_COOKIE = "distribu_session"
@@ -48,30 +50,6 @@ def cookie_names(secure: bool) -> CookieNames:
 
 
 SessionKind = Literal["staff", "storefront"]
-
-
-@dataclass(frozen=True)
-class PrincipalEntry:
-    """Who a session's principal is right now, as identity publishes it."""
-
-    ref: uuid.UUID
-    type: str
-    id: uuid.UUID
-    company_id: uuid.UUID
-    role: str
-    customer_id: uuid.UUID | None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PrincipalEntry":
-        customer_id = data.get("customerId")
-        return cls(
-            ref=uuid.UUID(str(data["ref"])),
-            type=str(data["type"]),
-            id=uuid.UUID(str(data["id"])),
-            company_id=uuid.UUID(str(data["companyId"])),
-            role=str(data["role"]),
-            customer_id=uuid.UUID(str(customer_id)) if customer_id else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -133,10 +111,10 @@ class SessionStore:
         self.absolute = absolute
 
     def key(self, token: str) -> str:
-        return f"{self.namespace}:session:{token}"
+        return f"{self.namespace}:{SESSION_KEY_PREFIX}:{token}"
 
     def principal_key(self, ref: uuid.UUID) -> str:
-        return f"{self.namespace}:principal:{ref}"
+        return f"{self.namespace}:{PRINCIPAL_KEY_PREFIX}:{ref}"
 
     async def create(
         self,
@@ -210,8 +188,8 @@ class SessionStore:
         entry = None
         if raw_entry is not None:
             try:
-                entry = PrincipalEntry.from_json(json.loads(raw_entry))
-            except (ValueError, KeyError, TypeError):
+                entry = PrincipalEntry.model_validate_json(raw_entry)
+            except ValidationError:
                 entry = None
         return LoadedSession(session, entry)
 

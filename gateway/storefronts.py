@@ -1,15 +1,14 @@
-"""Storefront slug → company: the directory identity keeps in Redis, identity itself on a miss."""
+"""Storefront slug → company: the directory identity keeps in Redis (contracts.redis.StorefrontEntry),
+identity itself on a miss."""
 
-import json
 import logging
 import re
-import uuid
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from contracts.redis import STOREFRONT_KEY_PREFIX, StorefrontEntry
 from gateway.upstreams import Upstreams
 from kit.errors import NotFound, ServiceUnavailable
 
@@ -20,17 +19,6 @@ logger = logging.getLogger(__name__)
 _CANONICAL_SLUG = re.compile(r"(?=.{3,50}\Z)[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-@dataclass(frozen=True)
-class Storefront:
-    company_id: uuid.UUID
-    name: str
-    slug: str
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Storefront":
-        return cls(company_id=uuid.UUID(str(data["companyId"])), name=str(data["name"]), slug=str(data["slug"]))
-
-
 class StorefrontDirectory:
     def __init__(self, redis: Redis, namespace: str, upstreams: Upstreams) -> None:
         self.redis = redis
@@ -38,9 +26,9 @@ class StorefrontDirectory:
         self.upstreams = upstreams
 
     def key(self, slug: str) -> str:
-        return f"{self.namespace}:storefront:{slug}"
+        return f"{self.namespace}:{STOREFRONT_KEY_PREFIX}:{slug}"
 
-    async def resolve(self, slug: str, request_id: str, *, entry: str | bytes | None = None) -> Storefront:
+    async def resolve(self, slug: str, request_id: str, *, entry: str | bytes | None = None) -> StorefrontEntry:
         """The storefront at `slug`, or 404. Identity writes the key; we only read it, or take the `entry`
         the caller already read (in the same round trip as the storefront session).
 
@@ -52,8 +40,8 @@ class StorefrontDirectory:
         raw = entry if entry is not None else await self.redis.get(self.key(slug))
         if raw is not None:
             try:
-                return self._exactly(slug, Storefront.from_json(json.loads(raw)))
-            except (ValueError, KeyError, TypeError):
+                return self._exactly(slug, StorefrontEntry.model_validate_json(raw))
+            except ValidationError:
                 logger.warning("unreadable storefront directory entry", extra={"slug": slug})
         # A miss: the directory may not have been written yet (or Redis was flushed); identity knows.
         response = await self.upstreams.call_internal(
@@ -64,13 +52,13 @@ class StorefrontDirectory:
         if response.status_code != 200:
             raise ServiceUnavailable("The storefront directory could not be read; try again shortly.")
         try:
-            storefront = Storefront.from_json(response.json())
-        except (ValueError, KeyError, TypeError) as error:
+            storefront = StorefrontEntry.model_validate_json(response.content)
+        except ValidationError as error:
             raise ServiceUnavailable("The storefront directory answered unexpectedly.") from error
         return self._exactly(slug, storefront)
 
     @staticmethod
-    def _exactly(slug: str, storefront: Storefront) -> Storefront:
+    def _exactly(slug: str, storefront: StorefrontEntry) -> StorefrontEntry:
         if storefront.slug != slug:
             raise NotFound(f"There is no storefront at /store/{slug}.")
         return storefront

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
+from contracts.redis import StorefrontEntry
 from gateway.pipeline import Caller, Gateway
-from gateway.storefronts import Storefront
 from gateway.web.calls import ApiResult, api, banner, gateway_of, page_status, problem, redirect, safe_next, signed_in
 from gateway.web.rendering import flash, render, verified_form
 from kit.errors import NotFound
@@ -39,7 +39,7 @@ ADDRESS_FIELDS = {
 # -- what every storefront page shares -------------------------------------------------------
 
 
-def store_of(caller: Caller) -> Storefront:
+def store_of(caller: Caller) -> StorefrontEntry:
     # identify(slug=...) resolves the storefront or raises 404, so every page here has one.
     assert caller.storefront is not None
     return caller.storefront
@@ -49,7 +49,7 @@ def store_api(caller: Caller, path: str) -> str:
     return f"/store/{store_of(caller).slug}/api{path}"
 
 
-def store_next(store: Storefront, value: str | None) -> str:
+def store_next(store: StorefrontEntry, value: str | None) -> str:
     """Only this storefront's pages: `next` must never leave it (for another host, or the dashboard)."""
     base = f"/store/{store.slug}/"
     if value and safe_next(value) == value and value.startswith(base) and "/../" not in value and "\\" not in value:
@@ -57,7 +57,7 @@ def store_next(store: Storefront, value: str | None) -> str:
     return base + "account"
 
 
-def to_store_login(request: Request, store: Storefront) -> Response:
+def to_store_login(request: Request, store: StorefrontEntry) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return redirect(f"/store/{store.slug}/login?" + urlencode({"next": target}))
 

@@ -7,8 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from contracts.identity import CompanyDeleted
 from kit.bus import Bus
 from kit.consumer import EventConsumer
+from kit.purge import PurgePlan, schedule_purge
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.identity.accounts.endpoints import internal_router as principals_router
@@ -34,6 +36,7 @@ from services.identity.team.endpoints import router as team_router
 
 consumer = EventConsumer("identity")
 usage.register(consumer)
+consumer.on(CompanyDeleted)(schedule_purge)
 
 SPEC = ServiceSpec(
     name="identity",
@@ -57,6 +60,21 @@ SPEC = ServiceSpec(
         api_keys_internal_router,
     ],
     consumer=consumer,
+    # Children first. Customers, contacts and addresses are what a deleted company leaves to purge (see
+    # companies/deletion.py); the rest went with its row, and are listed so nothing is ever left behind.
+    purge=PurgePlan(
+        tables=(
+            "addresses",
+            "customer_contacts",
+            "customers",
+            "invites",
+            "api_keys",
+            "memberships",
+            "usage_counters",
+            "company_counters",
+            "subscriptions",
+        )
+    ),
 )
 
 
@@ -67,8 +85,12 @@ def create_app(
     bus: Bus | None = None,
     redis: "Redis | None" = None,
     run_relay: bool = False,
+    run_worker: bool = False,
 ) -> FastAPI:
-    """Identity's ASGI app. Embedded mode passes its shared bus and in-process Redis; full mode builds its own."""
+    """Identity's ASGI app. Embedded mode passes its shared bus and in-process Redis; full mode builds its own.
+
+    `run_worker` consumes events in this process (embedded mode, tests); full mode runs `worker` apart.
+    """
     settings = settings or IdentitySettings()
     platform = platform or PlatformSettings()
 
@@ -84,6 +106,14 @@ def create_app(
             if redis is None:
                 await client.aclose()
 
-    app = create_service_app(SPEC, settings.database_url, platform, bus=bus, run_relay=run_relay, resources=resources)
+    app = create_service_app(
+        SPEC,
+        settings.database_url,
+        platform,
+        bus=bus,
+        run_relay=run_relay,
+        run_worker=run_worker,
+        resources=resources,
+    )
     app.state.settings = settings
     return app

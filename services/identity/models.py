@@ -1,5 +1,13 @@
 """Identity's tables: plans, companies and subscriptions, staff (users, memberships, invites), customers with
-their contacts and addresses, API keys, usage counters."""
+their contacts and addresses, API keys, usage and limit counters, and the tombstones of deleted companies.
+
+Every entity identity publishes events about carries a `version`: 1 when created, +1 with each event
+about it, in the transaction that changes it and with its row locked, so consumers order by it.
+
+Rows a company can have without bound (customers, their contacts and addresses) have no foreign key to
+`companies`: a deleted company's row goes at once, and these are purged after it in small batches
+(`kit.purge`, see companies/deletion.py). The few rows a company holds of the others go with it.
+"""
 
 import enum
 import uuid
@@ -10,6 +18,9 @@ from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integ
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import false
 
+# The roles are part of the events' contract; re-exported for identity's own code.
+from contracts.identity import ContactRole as ContactRole
+from contracts.identity import StaffRole as StaffRole
 from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata
 
 
@@ -18,18 +29,10 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class StaffRole(enum.StrEnum):
-    OWNER = "OWNER"
-    ADMIN = "ADMIN"
-    MEMBER = "MEMBER"
+class VersionMixin:
+    """An entity whose events consumers order: 1 on create, +1 per event about it (the row locked)."""
 
-
-class ContactRole(enum.StrEnum):
-    """What a customer's person may do on the storefront; the primary customer account acts as ADMIN."""
-
-    ADMIN = "ADMIN"
-    BUYER = "BUYER"
-    VIEWER = "VIEWER"
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -61,7 +64,7 @@ class Plan(Base):
     max_orders_per_month: Mapped[int | None] = mapped_column(Integer)
 
 
-class Company(IdMixin, TimestampMixin, Base):
+class Company(IdMixin, TimestampMixin, VersionMixin, Base):
     """The tenant root: everything else in Distribu belongs to one company."""
 
     __tablename__ = "companies"
@@ -75,7 +78,7 @@ class Company(IdMixin, TimestampMixin, Base):
     show_prices_to_guests: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-class User(IdMixin, TimestampMixin, Base):
+class User(IdMixin, TimestampMixin, VersionMixin, Base):
     """A person who signs in; global, linked to companies by memberships."""
 
     __tablename__ = "users"
@@ -86,7 +89,7 @@ class User(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
 
 
-class Membership(IdMixin, TimestampMixin, TenantMixin, Base):
+class Membership(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A user's staff role in one company."""
 
     __tablename__ = "memberships"
@@ -98,7 +101,7 @@ class Membership(IdMixin, TimestampMixin, TenantMixin, Base):
     role: Mapped[StaffRole] = mapped_column(_string_enum(StaffRole, "staff_role"))
 
 
-class Subscription(IdMixin, TimestampMixin, TenantMixin, Base):
+class Subscription(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A company's plan and where it stands (trial, paid); one per company."""
 
     __tablename__ = "subscriptions"
@@ -109,24 +112,54 @@ class Subscription(IdMixin, TimestampMixin, TenantMixin, Base):
     trial_ends_at: Mapped[datetime | None]
 
 
-class UsageCounter(IdMixin, TenantMixin, Base):
+class UsageCounter(Base):
     """A company's usage of a limit that another service counts (active products; orders this month).
 
-    A read model fed by that service's events: each carries the count after its change, and the
-    newest event wins, so redelivered or late events never move it backwards.
+    A read model fed by that service's events: each carries the count after its change with the
+    count's version, and only a newer version replaces it, so redelivered or late events never move
+    it backwards.
     """
 
     __tablename__ = "usage_counters"
-    __table_args__ = (UniqueConstraint("company_id", "metric"),)
 
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
-    metric: Mapped[str] = mapped_column(String(50))
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
-    # occurredAt of the event the value comes from.
-    updated_at: Mapped[datetime]
+    # The counting service's version of the count the value comes from.
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
-class Invite(IdMixin, TimestampMixin, TenantMixin, Base):
+class CompanyCounters(Base):
+    """The counts identity's own limits are checked against, with the plan's limits, in one row per company.
+
+    A create takes its seat with one conditional `UPDATE ... SET n = n + 1 WHERE n < limit`, in the
+    create's transaction: no count(*) of the company's rows under a lock, so it costs the same at any
+    size. A plan change writes its limits here (the row locked), so a create racing it sees them.
+    `team_seats` is staff plus open invites; an open invite past its expiry still holds its seat here
+    until a refusal recounts (`billing.service.take_team_seat`).
+    """
+
+    __tablename__ = "company_counters"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    team_seats: Mapped[int] = mapped_column(Integer, default=0)
+    max_customers: Mapped[int | None] = mapped_column(Integer)
+    max_team_members: Mapped[int | None] = mapped_column(Integer)
+
+
+class CompanyTombstone(Base):
+    """What identity keeps of a deleted company: that it existed, when it went and which user deleted it."""
+
+    __tablename__ = "company_tombstones"
+
+    # The deleted company's id.
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deleted_at: Mapped[datetime]
+    deleted_by: Mapped[uuid.UUID]
+
+
+class Invite(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A pending invitation to join a company's staff; the link carries a token, only its hash is stored."""
 
     __tablename__ = "invites"
@@ -143,13 +176,14 @@ class Invite(IdMixin, TimestampMixin, TenantMixin, Base):
     revoked_at: Mapped[datetime | None]
 
 
-class Customer(IdMixin, TimestampMixin, TenantMixin, Base):
+class Customer(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A distributor's customer; its primary account signs in to the storefront with `email`."""
 
     __tablename__ = "customers"
     __table_args__ = (UniqueConstraint("company_id", "email"),)
 
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    # No foreign key: a deleted company's customers are purged in batches after it (see the module's docstring).
+    company_id: Mapped[uuid.UUID] = mapped_column()
     # Lower-cased, so uniqueness per company is case-insensitive on every backend.
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(100))
@@ -158,7 +192,7 @@ class Customer(IdMixin, TimestampMixin, TenantMixin, Base):
     password_set_at: Mapped[datetime | None]
 
 
-class CustomerContact(IdMixin, TimestampMixin, TenantMixin, Base):
+class CustomerContact(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A person signing in for a customer, sharing its orders, addresses and prices, with their own role."""
 
     __tablename__ = "customer_contacts"
@@ -168,7 +202,7 @@ class CustomerContact(IdMixin, TimestampMixin, TenantMixin, Base):
         Index("ix_customer_contacts_company_id_email", "company_id", "email"),
     )
 
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    company_id: Mapped[uuid.UUID] = mapped_column()
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(100))
@@ -177,12 +211,12 @@ class CustomerContact(IdMixin, TimestampMixin, TenantMixin, Base):
     password_set_at: Mapped[datetime | None]
 
 
-class Address(IdMixin, TimestampMixin, TenantMixin, Base):
+class Address(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A customer's shipping address; at most one per customer is the default."""
 
     __tablename__ = "addresses"
 
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(index=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     label: Mapped[str | None] = mapped_column(String(100))
     recipient: Mapped[str | None] = mapped_column(String(100))
@@ -197,7 +231,7 @@ class Address(IdMixin, TimestampMixin, TenantMixin, Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ApiKey(IdMixin, TimestampMixin, TenantMixin, Base):
+class ApiKey(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """An integrator's key: its secret is shown once; only a SHA-256 of it is kept."""
 
     __tablename__ = "api_keys"

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
@@ -33,6 +34,8 @@ class Identity:
     redis: "Redis"
     signer: ContextSigner
     platform: PlatformSettings
+    # The app itself, for tests that put the gateway's own clients in front of it.
+    app: FastAPI | None = None
 
     def anonymous(self, **kwargs: Any) -> dict[str, str]:
         return context_headers(self.signer, SERVICE, **kwargs)
@@ -92,11 +95,13 @@ async def identity(
     new_database: DatabaseFactory, platform: PlatformSettings, signer: ContextSigner
 ) -> AsyncIterator[Identity]:
     settings = IdentitySettings(database_url=await new_database("identity"))
-    app = create_app(settings, platform, run_relay=True)
+    app = create_app(settings, platform, run_relay=True, run_worker=True)
     redis = Redis.from_url(platform.redis_url, decode_responses=True)
     async with AsyncExitStack() as stack:
         client = await start_app(stack, app)
-        yield Identity(client=client, database=app.state.database, redis=redis, signer=signer, platform=platform)
+        yield Identity(
+            client=client, app=app, database=app.state.database, redis=redis, signer=signer, platform=platform
+        )
     async for key in redis.scan_iter(match=f"{platform.namespace}:storefront:*"):
         await redis.delete(key)
     await redis.aclose()

@@ -1,11 +1,15 @@
 """Helpers for the customer, contact and address tests: data made through the API, callers' headers,
 and what identity wrote to the principal directory."""
 
+import contextlib
 import json
+import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from kit.context import Principal, RequestContext
 from kit.db import commit
@@ -17,6 +21,32 @@ from tests.conftest import context_headers
 from tests.identity.conftest import SERVICE, Identity
 
 PROBLEM = "application/problem+json"
+
+# What the relay and the worker run on the same engine, and a new connection's own queries: not a request's.
+_NOT_A_REQUESTS = ("processed_events", "company_purges", "event_bindings", "FROM outbox", "UPDATE outbox", "pg_")
+# The verb and the table: a SELECT's first column names it (`SELECT customers.id, (SELECT count(*) ...`).
+_STATEMENT = re.compile(
+    r"^\s*(SELECT\s+(?=\w+\.)|SELECT\b.*?\bFROM\s+|INSERT INTO\s+|UPDATE\s+|DELETE FROM\s+)(\w+)", re.DOTALL
+)
+
+
+@contextlib.contextmanager
+def statements(identity: Identity) -> Iterator[list[str]]:
+    """The statements identity's requests run meanwhile, each as `VERB table` ("SELECT memberships")."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if any(part in statement for part in _NOT_A_REQUESTS):
+            return
+        match = _STATEMENT.match(statement)
+        seen.append(f"{match.group(1).split()[0]} {match.group(2)}" if match else statement)
+
+    engine = identity.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def company_of(account: dict[str, Any]) -> uuid.UUID:
@@ -165,5 +195,5 @@ async def remaining_children(identity: Identity, account: dict[str, Any], custom
     """How many contacts and addresses of the customer are left in the database."""
     async with identity.database.sessionmaker() as session:
         contacts = await ContactRepository(session, company_of(account)).ids_for_customer(uuid.UUID(customer_id))
-        addresses = await AddressRepository(session, company_of(account)).count_for_customer(uuid.UUID(customer_id))
+        addresses = len(await AddressRepository(session, company_of(account)).for_customer(uuid.UUID(customer_id)))
     return len(contacts), addresses

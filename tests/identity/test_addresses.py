@@ -17,6 +17,7 @@ from tests.identity.people import (
     events_after,
     get_json,
     primary_caller,
+    statements,
 )
 
 STOREFRONT = "/storefront/addresses"
@@ -79,7 +80,7 @@ async def test_adding_an_address_raises_address_created_with_everything_orders_n
     assert (address["label"], address["line2"], address["region"], address["phone"]) == (None, None, None, None)
     [created] = await events_after(identity, before)
     assert created.type == "AddressCreated"
-    assert created.entity.model_dump() == {"type": "Address", "id": address["id"]}
+    assert created.entity.model_dump() == {"type": "Address", "id": address["id"], "version": 1}
     assert created.data == snapshot(address)
     assert (created.actor.type, str(created.actor.id)) == ("USER", account["user"]["id"])
 
@@ -290,7 +291,7 @@ async def test_deleting_an_address_that_is_not_the_default_leaves_the_default(id
     assert await address_items(identity, owner, customer) == [default]
     [deleted] = await events_after(identity, before)
     assert deleted.type == "AddressDeleted"
-    assert deleted.entity.model_dump() == {"type": "Address", "id": other["id"]}
+    assert deleted.entity.model_dump() == {"type": "Address", "id": other["id"], "version": 2}
     assert deleted.data == {"id": other["id"], "customerId": customer["id"]}
 
 
@@ -490,3 +491,16 @@ async def test_storefront_addresses_need_a_signed_in_account(identity: Identity)
     assert_problem(anonymous, 401)
     # Staff are never storefront callers (the gateway never sends one there): the wrong kind, not signed out.
     assert_problem(staff, 403)
+
+
+async def test_adding_an_address_runs_only_the_statements_it_needs(identity: Identity) -> None:
+    account = await identity.signup()
+    owner = identity.owner_of(account)
+    customer = await create_customer(identity, owner)
+    await create_address(identity, owner, customer)
+
+    with statements(identity) as added:
+        await create_address(identity, owner, customer)
+
+    # The customer read once, locked; its default address (none would make this the first); no count.
+    assert added == ["SELECT memberships", "SELECT customers", "SELECT addresses", "INSERT addresses", "INSERT outbox"]

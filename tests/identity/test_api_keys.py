@@ -78,7 +78,7 @@ async def test_a_new_key_raises_api_key_created_without_its_secret(identity: Ide
 
     envelope = (await identity.events())[-1]
     assert envelope.type == "ApiKeyCreated"
-    assert envelope.entity.model_dump() == {"type": "ApiKey", "id": created["id"]}
+    assert envelope.entity.model_dump() == {"type": "ApiKey", "id": created["id"], "version": 1}
     assert envelope.data == {
         "id": created["id"],
         "name": "ERP sync",
@@ -218,7 +218,7 @@ async def test_revoking_a_key_raises_api_key_revoked(identity: Identity) -> None
 
     envelope = (await identity.events())[-1]
     assert envelope.type == "ApiKeyRevoked"
-    assert envelope.entity.model_dump() == {"type": "ApiKey", "id": created["id"]}
+    assert envelope.entity.model_dump() == {"type": "ApiKey", "id": created["id"], "version": 2}
     assert envelope.data == {"id": created["id"], "name": "ERP sync", "prefix": created["prefix"]}
     assert str(envelope.actor.id) == account["user"]["id"]
 

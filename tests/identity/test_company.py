@@ -1,17 +1,21 @@
 """The signed-in company: who am I, company settings, slug changes and the storefront directory."""
 
+import asyncio
 import json
 import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select, text
 
 from kit.context import Principal, RequestContext
 from kit.db import commit
 from services.identity.accounts.service import grant_membership
-from services.identity.models import StaffRole
+from services.identity.models import Company, StaffRole
 from tests.conftest import context_headers
 from tests.identity.conftest import SERVICE, Identity
+from tests.identity.people import events_after
+from tests.support.events import wait_until
 
 
 async def add_member(identity: Identity, account: dict[str, Any], user_id: str, role: StaffRole) -> dict[str, str]:
@@ -118,7 +122,12 @@ async def test_a_slug_change_takes_effect_at_once(identity: Identity) -> None:
     assert await identity.redis.get(identity.storefront_key("acme-distributors")) is None
     entry = await identity.redis.get(identity.storefront_key("acme"))
     assert entry is not None
-    assert json.loads(entry) == {"companyId": account["company"]["id"], "name": "Acme Distributors", "slug": "acme"}
+    assert json.loads(entry) == {
+        "companyId": account["company"]["id"],
+        "name": "Acme Distributors",
+        "slug": "acme",
+        "version": 2,
+    }
     old = await identity.client.get(
         "/internal/storefronts/acme-distributors", headers=identity.anonymous(internal=True)
     )
@@ -135,7 +144,7 @@ async def test_a_slug_change_raises_company_updated(identity: Identity) -> None:
 
     updated = (await identity.events())[-1]
     assert updated.type == "CompanyUpdated"
-    assert updated.entity.model_dump() == {"type": "Company", "id": account["company"]["id"]}
+    assert updated.entity.model_dump() == {"type": "Company", "id": account["company"]["id"], "version": 2}
     assert updated.data == {
         "id": account["company"]["id"],
         "name": "Acme",
@@ -146,6 +155,48 @@ async def test_a_slug_change_raises_company_updated(identity: Identity) -> None:
         "changes": ["name", "slug"],
     }
     assert str(updated.actor.id) == account["user"]["id"]
+
+
+async def waiting_on_locks(identity: Identity) -> int:
+    """Statements of this test's database waiting for a row lock."""
+    async with identity.database.engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)
+
+
+async def test_two_edits_at_once_end_in_one_event_carrying_both(identity: Identity) -> None:
+    account = await identity.signup(companyName="Acme Distributors")
+    owner = identity.owner_of(account)
+    company_id = uuid.UUID(account["company"]["id"])
+    before = len(await identity.events())
+
+    # Both edits start while another transaction holds the company's row, so each has read the company
+    # (or queued to) before either writes: the race, every time.
+    async with identity.database.sessionmaker() as holder:
+        await holder.execute(select(Company).where(Company.id == company_id).with_for_update())
+        edits = [
+            asyncio.create_task(identity.client.patch("/api/v1/company", json=change, headers=owner))
+            for change in ({"currency": "EUR"}, {"name": "Acme Wholesale"})
+        ]
+        await wait_until(lambda: _both_wait(identity), what="both edits to wait for the company's row")
+        await holder.rollback()
+    responses = await asyncio.gather(*edits)
+
+    assert [response.status_code for response in responses] == [200, 200]
+    updates = await events_after(identity, before)
+    assert sorted(update.entity.version or 0 for update in updates) == [2, 3]
+    newest = max(updates, key=lambda update: update.entity.version or 0)
+    assert (newest.data["name"], newest.data["currency"]) == ("Acme Wholesale", "EUR")
+    entry = json.loads(await identity.redis.get(identity.storefront_key(account["company"]["slug"])) or "{}")
+    assert entry["name"] == "Acme Wholesale"
+
+
+async def _both_wait(identity: Identity) -> bool:
+    return await waiting_on_locks(identity) >= 2
 
 
 async def test_storefront_settings_change_currency_and_guest_prices(identity: Identity) -> None:
@@ -270,7 +321,7 @@ async def test_storefront_lookup_answers_and_heals_the_directory(identity: Ident
 
     response = await identity.client.get("/internal/storefronts/corner-shop", headers=identity.anonymous(internal=True))
 
-    expected = {"companyId": account["company"]["id"], "name": "Corner Shop", "slug": "corner-shop"}
+    expected = {"companyId": account["company"]["id"], "name": "Corner Shop", "slug": "corner-shop", "version": 1}
     assert response.status_code == 200
     assert response.json() == expected
     entry = await identity.redis.get(key)

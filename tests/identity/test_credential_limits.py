@@ -52,7 +52,9 @@ async def running_identity(
             url = await new_database("identity")
             app = create_app(IdentitySettings(database_url=url, **settings), platform)
         client = await start_app(stack, app)
-        yield Identity(client=client, database=app.state.database, redis=redis, signer=signer, platform=platform)
+        yield Identity(
+            client=client, app=app, database=app.state.database, redis=redis, signer=signer, platform=platform
+        )
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from services.identity.customers.repository import CustomerRepository
 from services.identity.models import StaffRole
 from tests.identity.conftest import Identity
 from tests.identity.people import (
@@ -24,6 +23,7 @@ from tests.identity.people import (
     principal_entry,
     principal_key,
     remaining_children,
+    statements,
 )
 
 CUSTOMERS = "/api/v1/customers"
@@ -63,7 +63,7 @@ async def test_creating_a_customer_raises_customer_created_by_the_staff_member(i
     [created] = await events_after(identity, before)
     assert created.type == "CustomerCreated"
     assert created.company_id == uuid.UUID(account["company"]["id"])
-    assert created.entity.model_dump() == {"type": "Customer", "id": customer["id"]}
+    assert created.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 1}
     assert created.data == {"id": customer["id"], "email": "a@b.example", "name": "Acme"}
     assert created.actor.type == "USER"
     assert str(created.actor.id) == account["user"]["id"]
@@ -183,22 +183,34 @@ async def test_two_creations_with_one_email_at_once_make_one_customer(identity: 
     assert len(await customer_list(identity, owner)) == 1
 
 
-async def test_a_duplicate_that_slips_past_the_check_is_still_a_conflict(
-    identity: Identity, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_refused_duplicate_takes_no_seat_under_the_plan(identity: Identity) -> None:
     account = await identity.signup()
     owner = identity.owner_of(account)
     await create_customer(identity, owner, email="orders@acme.example")
 
-    async def never_taken(*_args: object, **_kwargs: object) -> bool:
-        return False
-
-    # As if another request inserted the email between our check and our write.
-    monkeypatch.setattr(CustomerRepository, "email_taken", never_taken)
     response = await identity.client.post(CUSTOMERS, json=customer_body(email="orders@acme.example"), headers=owner)
 
     assert assert_problem(response, 409)["errors"][0]["field"] == "email"
-    assert len(await customer_list(identity, owner)) == 1
+    usage = await get_json(identity, "/api/v1/subscription", owner)
+    assert usage["usage"]["customers"] == 1
+
+
+async def test_creating_a_customer_runs_only_the_statements_it_needs(identity: Identity) -> None:
+    account = await identity.signup()
+    owner = identity.owner_of(account)
+    key = api_key(identity, account, "customers:write")
+    await create_customer(identity, owner)
+
+    with statements(identity) as by_staff:
+        await create_customer(identity, owner)
+    with statements(identity) as by_key:
+        await create_customer(identity, key)
+
+    # No pre-check of the email (the unique constraint refuses a duplicate), no count under a lock (the
+    # counter's conditional UPDATE is the limit), no re-read for the answer.
+    written = ["INSERT customers", "UPDATE company_counters", "INSERT outbox"]
+    assert by_staff == ["SELECT memberships", *written]
+    assert by_key == written
 
 
 async def test_the_same_email_may_be_a_customer_of_another_company(identity: Identity) -> None:
@@ -262,6 +274,22 @@ async def test_the_plan_limit_refuses_one_customer_too_many_and_contacts_stay_fr
     assert usage["customers"] == limit
 
 
+async def test_creations_at_once_never_pass_the_plan_limit(identity: Identity) -> None:
+    account = await identity.signup()
+    owner = identity.owner_of(account)
+    for _ in range(48):
+        await create_customer(identity, owner)
+
+    # Two seats left under Starter's 50, five creations racing for them.
+    responses = await asyncio.gather(
+        *(identity.client.post(CUSTOMERS, json=customer_body(), headers=owner) for _ in range(5))
+    )
+
+    assert sorted(response.status_code for response in responses) == [201, 201, 402, 402, 402]
+    assert len(await customer_list(identity, owner)) == 50
+    assert (await get_json(identity, "/api/v1/subscription", owner))["usage"]["customers"] == 50
+
+
 async def test_a_deleted_customer_frees_its_place_under_the_plan_limit(identity: Identity) -> None:
     account = await identity.signup()
     owner = identity.owner_of(account)
@@ -291,7 +319,7 @@ async def test_editing_a_customer_changes_name_and_email_and_lists_the_changes(i
     assert await get_json(identity, f"{CUSTOMERS}/{customer['id']}", owner) == edited
     [updated] = await events_after(identity, before)
     assert updated.type == "CustomerUpdated"
-    assert updated.entity.model_dump() == {"type": "Customer", "id": customer["id"]}
+    assert updated.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 2}
     assert updated.data == {
         "id": customer["id"],
         "email": "new@acme.example",
@@ -403,7 +431,7 @@ async def test_deleting_a_customer_deletes_its_contacts_and_addresses_and_ends_t
         assert await principal_entry(identity, ref) is not None
     [deleted] = await events_after(identity, before)
     assert deleted.type == "CustomerDeleted"
-    assert deleted.entity.model_dump() == {"type": "Customer", "id": customer["id"]}
+    assert deleted.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 2}
     assert deleted.data == {
         "id": customer["id"],
         "email": "gone@acme.example",
@@ -512,3 +540,18 @@ async def test_storefront_accounts_and_anonymous_callers_cannot_use_the_staff_ap
         assert_problem(await identity.client.post(CUSTOMERS, json=customer_body(), headers=headers), status)
         assert_problem(await identity.client.delete(f"{CUSTOMERS}/{customer['id']}", headers=headers), status)
     assert len(await customer_list(identity, owner)) == 1
+
+
+async def test_editing_a_customer_runs_only_the_statements_it_needs(identity: Identity) -> None:
+    account = await identity.signup()
+    owner = identity.owner_of(account)
+    customer = await create_customer(identity, owner, name="Old Name")
+
+    with statements(identity) as renamed:
+        response = await identity.client.patch(
+            f"{CUSTOMERS}/{customer['id']}", json={"name": "New Name"}, headers=owner
+        )
+
+    assert response.json()["name"] == "New Name"
+    # One read of the customer, locked, with its contact count for the answer; no re-read after the write.
+    assert renamed == ["SELECT memberships", "SELECT customers", "UPDATE customers", "INSERT outbox"]

@@ -17,6 +17,8 @@ from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
 from tests.conftest import context_headers, start_app
 from tests.identity.conftest import SIGNUP_EVENTS, signup_body
+from tests.support.events import wait_until
+from tests.support.purge import company_rows
 
 
 async def test_signup_and_slug_change_work_on_sqlite_with_in_process_transports(tmp_path: Path) -> None:
@@ -66,3 +68,47 @@ async def test_signup_and_slug_change_work_on_sqlite_with_in_process_transports(
     entry = await redis.get("embedded:storefront:acme")
     assert entry is not None
     assert json.loads(entry)["companyId"] == account["company"]["id"]
+
+
+async def test_a_company_is_deleted_and_purged_on_sqlite_with_in_process_transports(tmp_path: Path) -> None:
+    platform = PlatformSettings(internal_secret=SecretStr("s" * 48), namespace="embedded", outbox_poll_interval=0.05)
+    signer = ContextSigner(platform.internal_secret.get_secret_value())
+    bus = InProcessBus(retry_delays=[0.1])
+    redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    settings = IdentitySettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}")
+    app = create_app(settings, platform, bus=bus, redis=redis, run_relay=True, run_worker=True)
+    try:
+        async with AsyncExitStack() as stack:
+            client = await start_app(stack, app)
+            account = (
+                await client.post("/api/v1/signup", json=signup_body(), headers=context_headers(signer, "identity"))
+            ).json()
+            company_id = uuid.UUID(account["company"]["id"])
+            owner = context_headers(
+                signer,
+                "identity",
+                company_id=company_id,
+                principal=Principal(type="user", id=uuid.UUID(account["user"]["id"]), role="OWNER"),
+            )
+            customer = (
+                await client.post("/api/v1/customers", json={"email": "a@b.example", "name": "A"}, headers=owner)
+            ).json()
+            contact = {"email": "c@b.example", "role": "BUYER"}
+            assert (
+                await client.post(f"/api/v1/customers/{customer['id']}/contacts", json=contact, headers=owner)
+            ).status_code == 201
+
+            deleted = await client.request(
+                "DELETE", "/api/v1/company", json={"confirmSlug": account["company"]["slug"]}, headers=owner
+            )
+
+            async def purged() -> bool:
+                rows = await company_rows(settings.database_url, company_id)
+                return all(count == 0 for count in rows.values())
+
+            await wait_until(purged, what="the company's rows to be purged")
+    finally:
+        await bus.close()
+
+    assert deleted.status_code == 202, deleted.text
+    assert await redis.get(f"embedded:storefront:{account['company']['slug']}") is None

@@ -63,7 +63,7 @@ async def test_signup_writes_its_events_to_the_outbox_as_the_new_user(identity: 
         assert envelope.request_id
 
     company, user, membership, trial = envelopes
-    assert company.entity.model_dump() == {"type": "Company", "id": company_id}
+    assert company.entity.model_dump() == {"type": "Company", "id": company_id, "version": 1}
     assert company.data == {
         "id": company_id,
         "name": "Evented Co",
@@ -71,7 +71,7 @@ async def test_signup_writes_its_events_to_the_outbox_as_the_new_user(identity: 
         "currency": "USD",
         "showPricesToGuests": False,
     }
-    assert user.entity.model_dump() == {"type": "User", "id": user_id}
+    assert user.entity.model_dump() == {"type": "User", "id": user_id, "version": 1}
     assert user.data == {"id": user_id, "email": body["email"], "name": body["name"]}
     assert "passwordHash" not in user.data
     assert membership.entity.type == "Membership"
@@ -119,7 +119,7 @@ async def test_sign_in_raises_user_signed_in(identity: Identity, event_queue: Ab
     signed_in = received[-1]["body"]
     assert signed_in["type"] == "UserSignedIn"
     assert signed_in["actor"] == {"type": "USER", "id": account["user"]["id"], "apiKeyId": None}
-    assert signed_in["entity"] == {"type": "User", "id": account["user"]["id"]}
+    assert signed_in["entity"] == {"type": "User", "id": account["user"]["id"], "version": 1}
     assert signed_in["data"] == {"id": account["user"]["id"], "method": "password"}
     assert signed_in["ipAddress"] == "192.0.2.44"
     uuid.UUID(signed_in["id"])

@@ -76,7 +76,7 @@ async def test_an_invite_raises_invite_created_without_its_token(identity: Ident
 
     envelope = (await identity.events())[-1]
     assert envelope.type == "InviteCreated"
-    assert envelope.entity.model_dump() == {"type": "Invite", "id": created["id"]}
+    assert envelope.entity.model_dump() == {"type": "Invite", "id": created["id"], "version": 1}
     assert envelope.data == {
         "id": created["id"],
         "email": created["email"],
@@ -266,7 +266,7 @@ async def test_revoking_an_invite_kills_its_link_and_raises_invite_revoked(ident
     revoked = (await identity.events())[-1]
     assert revoked.type == "InviteRevoked"
     assert revoked.data == {"id": created["id"], "email": created["email"]}
-    assert revoked.entity.model_dump() == {"type": "Invite", "id": created["id"]}
+    assert revoked.entity.model_dump() == {"type": "Invite", "id": created["id"], "version": 2}
     assert str(revoked.actor.id) == account["user"]["id"]
     lookup = await identity.client.post(
         "/api/v1/invites/lookup", json={"token": created["token"]}, headers=identity.anonymous()
@@ -415,7 +415,7 @@ async def test_accepting_raises_user_membership_and_invite_events_as_the_new_use
         "userId": user_id,
         "membershipId": membership_id,
     }
-    assert accepted.entity.model_dump() == {"type": "Invite", "id": created["id"]}
+    assert accepted.entity.model_dump() == {"type": "Invite", "id": created["id"], "version": 2}
     for envelope in (user_created, membership_created, accepted):
         assert (envelope.actor.type, str(envelope.actor.id)) == ("USER", user_id)
         assert str(envelope.company_id) == account["company"]["id"]
@@ -567,7 +567,9 @@ async def two_day_invites(
     async with AsyncExitStack() as stack:
         stack.push_async_callback(redis.aclose)
         client = await start_app(stack, app)
-        yield Identity(client=client, database=app.state.database, redis=redis, signer=signer, platform=platform)
+        yield Identity(
+            client=client, app=app, database=app.state.database, redis=redis, signer=signer, platform=platform
+        )
 
 
 async def test_invites_last_as_many_days_as_configured(two_day_invites: Identity) -> None:

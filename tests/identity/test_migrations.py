@@ -1,16 +1,24 @@
-"""The migrations build exactly the schema the models describe, on PostgreSQL and on SQLite."""
+"""The migrations build exactly the schema the models describe, on PostgreSQL and on SQLite, and keep the
+rows they find."""
 
+import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import TableClause
 
-from kit.db import Database
+from kit.db import Database, UTCDateTime, utcnow
+from kit.purge import unlisted_tables
 from services.identity.app import SPEC
-from services.identity.models import Base, Plan
+from services.identity.models import Address, Base, CompanyCounters, Customer, CustomerContact, Plan, UsageCounter
 from tests.conftest import DatabaseFactory
 
 
@@ -50,3 +58,169 @@ async def test_migrations_run_on_sqlite(tmp_path: Path) -> None:
 
     assert differences == []
     assert plans == ["starter", "growth", "scale"]
+
+
+def test_every_table_with_company_rows_is_in_the_purge_plan() -> None:
+    assert unlisted_tables(Base.metadata, SPEC.purge) == []
+
+
+def _table(name: str, *columns: str) -> TableClause:
+    types: dict[str, Any] = {"value": sa.BigInteger(), "is_default": sa.Boolean()}
+    uuids = {"id", "company_id", "customer_id", "user_id"}
+    times = {"created_at", "updated_at", "expires_at"}
+    return sa.table(
+        name,
+        *(
+            sa.column(
+                column,
+                sa.Uuid() if column in uuids else UTCDateTime() if column in times else types.get(column, sa.String()),
+            )
+            for column in columns
+        ),
+    )
+
+
+def _migrate(connection: Connection, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(SPEC.migrations))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def _rows_before_versions(database: Database) -> uuid.UUID:
+    """A company as 0004 stores it: a member, an open invite, a customer with a contact and an address, usage."""
+    company_id, user_id, customer_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = utcnow()
+    stamps = {"created_at": now, "updated_at": now}
+    async with database.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0004")
+        rows: list[tuple[TableClause, dict[str, Any]]] = [
+            (
+                _table("companies", "id", "name", "slug", "created_at", "updated_at"),
+                {"id": company_id, "name": "Acme", "slug": "acme", **stamps},
+            ),
+            (
+                _table("users", "id", "email", "name", "password_hash", "created_at", "updated_at"),
+                {"id": user_id, "email": "ada@acme.example", "name": "Ada", "password_hash": "x", **stamps},
+            ),
+            (
+                _table("memberships", "id", "company_id", "user_id", "role", "created_at", "updated_at"),
+                {"id": uuid.uuid4(), "company_id": company_id, "user_id": user_id, "role": "OWNER", **stamps},
+            ),
+            (
+                _table("subscriptions", "id", "company_id", "plan_code", "status", "created_at", "updated_at"),
+                {"id": uuid.uuid4(), "company_id": company_id, "plan_code": "starter", "status": "ACTIVE", **stamps},
+            ),
+            (
+                _table(
+                    "invites",
+                    "id",
+                    "company_id",
+                    "email",
+                    "role",
+                    "token_hash",
+                    "expires_at",
+                    "created_at",
+                    "updated_at",
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "company_id": company_id,
+                    "email": "new@acme.example",
+                    "role": "MEMBER",
+                    "token_hash": uuid.uuid4().hex,
+                    "expires_at": now,
+                    **stamps,
+                },
+            ),
+            (
+                _table("customers", "id", "company_id", "email", "name", "created_at", "updated_at"),
+                {
+                    "id": customer_id,
+                    "company_id": company_id,
+                    "email": "buyer@diner.example",
+                    "name": "Diner",
+                    **stamps,
+                },
+            ),
+            (
+                _table(
+                    "customer_contacts", "id", "company_id", "customer_id", "email", "role", "created_at", "updated_at"
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "company_id": company_id,
+                    "customer_id": customer_id,
+                    "email": "clerk@diner.example",
+                    "role": "BUYER",
+                    **stamps,
+                },
+            ),
+            (
+                _table(
+                    "addresses",
+                    "id",
+                    "company_id",
+                    "customer_id",
+                    "line1",
+                    "city",
+                    "postal_code",
+                    "country",
+                    "is_default",
+                    "created_at",
+                    "updated_at",
+                ),
+                {
+                    "id": uuid.uuid4(),
+                    "company_id": company_id,
+                    "customer_id": customer_id,
+                    "line1": "1 Main St",
+                    "city": "Springfield",
+                    "postal_code": "12345",
+                    "country": "US",
+                    "is_default": True,
+                    **stamps,
+                },
+            ),
+            (
+                _table("usage_counters", "id", "company_id", "metric", "value", "updated_at"),
+                {"id": uuid.uuid4(), "company_id": company_id, "metric": "products", "value": 7, "updated_at": now},
+            ),
+        ]
+        for table, row in rows:
+            await connection.execute(table.insert().values(row))
+    return company_id
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+async def test_upgrading_keeps_every_row_and_counts_what_limits_need(
+    new_database: DatabaseFactory, tmp_path: Path, backend: str
+) -> None:
+    url = (
+        await new_database("identity_upgrade")
+        if backend == "postgresql"
+        else f"sqlite+aiosqlite:///{tmp_path / 'id.db'}"
+    )
+    database = Database(url)
+    try:
+        company_id = await _rows_before_versions(database)
+        await database.upgrade(SPEC.migrations)
+        async with database.sessionmaker() as session:
+            counters = await session.get(CompanyCounters, company_id)
+            usage = (await session.scalars(select(UsageCounter))).one()
+            kept = {
+                model.__tablename__: int(await session.scalar(select(func.count()).select_from(model)) or 0)
+                for model in (Customer, CustomerContact, Address)
+            }
+            versions = set((await session.scalars(select(Customer.version))).all())
+    finally:
+        await database.dispose()
+
+    # SQLite recreates a table to drop its foreign key: the contacts and addresses survive that too.
+    assert kept == {"customers": 1, "customer_contacts": 1, "addresses": 1}
+    assert versions == {1}
+    assert counters is not None
+    # The owner and the open invite hold team seats; the Starter plan's limits are copied.
+    assert (counters.customers, counters.team_seats, counters.max_customers, counters.max_team_members) == (1, 2, 50, 3)
+    # Any new count from catalog (version 1 and up) replaces the one taken before versions.
+    assert (usage.company_id, usage.value, usage.version) == (company_id, 7, 0)

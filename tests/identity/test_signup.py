@@ -60,6 +60,7 @@ async def test_signup_opens_the_storefront_in_the_redis_directory(identity: Iden
         "companyId": account["company"]["id"],
         "name": "Blue Plate Supply",
         "slug": "blue-plate-supply",
+        "version": 1,
     }
 
 

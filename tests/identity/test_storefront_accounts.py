@@ -183,6 +183,7 @@ async def test_sign_in_raises_an_event_and_publishes_the_principal(identity: Ide
         "companyId": account["company"]["id"],
         "role": "VIEWER",
         "customerId": contact["customerId"],
+        "version": 2,
     }
 
 
@@ -259,6 +260,7 @@ async def test_internal_principal_lookup_answers_with_the_current_entry_and_heal
         "companyId": account["company"]["id"],
         "role": "OWNER",
         "customerId": None,
+        "version": 1,
     }
     assert await principal_entry(identity, account["membershipId"]) == staff.json()
     assert (as_contact.json()["type"], as_contact.json()["role"]) == ("contact", "ADMIN")

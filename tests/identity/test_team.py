@@ -93,7 +93,7 @@ async def test_a_role_change_raises_membership_role_changed_by_the_caller(identi
 
     changed = (await identity.events())[-1]
     assert changed.type == "MembershipRoleChanged"
-    assert changed.entity.model_dump() == {"type": "Membership", "id": member.membership_id}
+    assert changed.entity.model_dump() == {"type": "Membership", "id": member.membership_id, "version": 2}
     assert changed.data == {
         "id": member.membership_id,
         "userId": member.user_id,
@@ -265,7 +265,7 @@ async def test_a_removal_raises_membership_removed(identity: Identity) -> None:
 
     removed = (await identity.events())[-1]
     assert removed.type == "MembershipRemoved"
-    assert removed.entity.model_dump() == {"type": "Membership", "id": member.membership_id}
+    assert removed.entity.model_dump() == {"type": "Membership", "id": member.membership_id, "version": 2}
     assert removed.data == {
         "id": member.membership_id,
         "userId": member.user_id,
@@ -333,7 +333,7 @@ async def test_a_transfer_raises_ownership_transferred_and_both_role_changes(ide
 
     transferred, demoted, promoted = (await identity.events())[-3:]
     assert transferred.type == "OwnershipTransferred"
-    assert transferred.entity.model_dump() == {"type": "Company", "id": account["company"]["id"]}
+    assert transferred.entity.model_dump() == {"type": "Company", "id": account["company"]["id"], "version": 2}
     assert transferred.data == {
         "fromMembershipId": account["membershipId"],
         "toMembershipId": admin.membership_id,

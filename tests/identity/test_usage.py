@@ -1,28 +1,55 @@
-"""Identity's view of usage it does not count itself: active products, as catalog's events report them."""
+"""Identity's view of usage it does not count itself: active products, as catalog's events report them,
+the newest count by its version whatever order the events arrive in."""
 
 import uuid
-from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from kit.db import utcnow
-from kit.events import Actor, EntityRef, EventEnvelope
+from contracts.catalog import CATALOG_ENTITY, PRODUCT_ENTITY, ProductCreated, ProductsImported, ProductStatus
+from kit.events import Actor, EntityRef, Event, EventEnvelope
+from services.identity.billing.usage import on_active_products_changed
+from services.identity.models import Base
 from tests.identity.conftest import Identity
-from tests.support.events import publish_event, wait_for_consumer, wait_until
+from tests.identity.people import statements
+from tests.support.events import publish_event, wait_for_consumer, wait_until, wait_until_processed
 
 
-def product_event(
-    company_id: str, event_type: str, active_products: int, occurred_at: datetime | None = None
-) -> EventEnvelope:
-    product_id = str(uuid.uuid4())
+def _envelope(event: Event, company_id: str, entity: EntityRef) -> EventEnvelope:
     return EventEnvelope(
-        type=event_type,
-        version=1,
-        occurred_at=occurred_at or utcnow(),
+        type=event.event_type,
+        version=event.event_version,
         company_id=uuid.UUID(company_id),
         actor=Actor(type="USER", id=uuid.uuid4()),
-        entity=EntityRef(type="Product", id=product_id),
-        data={"id": product_id, "sku": "A-1", "activeProducts": active_products},
+        entity=entity,
+        data=event.model_dump(mode="json", by_alias=True),
     )
+
+
+def product_created(company_id: str, active_products: int, count_version: int) -> EventEnvelope:
+    """Catalog's ProductCreated (the contract's own JSON), carrying the company's active products after it."""
+    product_id = uuid.uuid4()
+    event = ProductCreated(
+        id=product_id,
+        sku=f"SKU-{count_version}",
+        name="Bolt",
+        description=None,
+        unit_price=Decimal("1.50"),
+        currency="USD",
+        unit_of_sale="each",
+        status=ProductStatus.ACTIVE,
+        category=None,
+        image_url=None,
+        active_products=active_products,
+        active_products_version=count_version,
+    )
+    return _envelope(event, company_id, EntityRef(type=PRODUCT_ENTITY, id=str(product_id), version=1))
+
+
+def products_imported(company_id: str, active_products: int, count_version: int) -> EventEnvelope:
+    event = ProductsImported(
+        created=active_products, updated=0, active_products=active_products, active_products_version=count_version
+    )
+    return _envelope(event, company_id, EntityRef(type=CATALOG_ENTITY, id=company_id, version=count_version))
 
 
 async def products_in_use(identity: Identity, account: dict[str, Any]) -> int:
@@ -32,46 +59,69 @@ async def products_in_use(identity: Identity, account: dict[str, Any]) -> int:
     return products
 
 
+async def _usage_is(identity: Identity, account: dict[str, Any], expected: int) -> bool:
+    return await products_in_use(identity, account) == expected
+
+
 async def test_catalogs_product_events_set_the_companys_product_usage(identity: Identity) -> None:
     account = await identity.signup()
     company_id = account["company"]["id"]
     await wait_for_consumer(identity.platform, "identity")
     assert await products_in_use(identity, account) == 0
 
-    await publish_event(identity.platform, product_event(company_id, "ProductCreated", 1))
-    await publish_event(identity.platform, product_event(company_id, "ProductsImported", 41))
+    await publish_event(identity.platform, product_created(company_id, 1, 1))
+    await publish_event(identity.platform, products_imported(company_id, 41, 2))
 
-    async def imported() -> bool:
-        return await products_in_use(identity, account) == 41
-
-    await wait_until(imported, what="usage.products to reach 41")
+    await wait_until(lambda: _usage_is(identity, account, 41), what="usage.products to reach 41")
 
 
-async def test_an_older_count_arriving_late_does_not_move_usage_back(identity: Identity) -> None:
+async def test_a_lower_count_version_arriving_late_does_not_move_usage_back(identity: Identity) -> None:
     account = await identity.signup()
     company_id = account["company"]["id"]
     await wait_for_consumer(identity.platform, "identity")
-    now = utcnow()
-
-    await publish_event(identity.platform, product_event(company_id, "ProductArchived", 7, now))
-    await wait_until(lambda: _usage_is(identity, account, 7), what="usage.products to reach 7")
-    late = product_event(company_id, "ProductCreated", 8, now - timedelta(seconds=5))
-    newer = product_event(company_id, "ProductRestored", 9, now + timedelta(seconds=5))
-    await publish_event(identity.platform, late, newer)
-
+    await publish_event(identity.platform, product_created(company_id, 9, 6))
     await wait_until(lambda: _usage_is(identity, account, 9), what="usage.products to reach 9")
+
+    late = product_created(company_id, 8, 5)
+    await publish_event(identity.platform, late, late)
+    await wait_until_processed(identity.database, Base.metadata, late)
+
+    assert await products_in_use(identity, account) == 9
+
+
+async def test_of_events_delivered_together_in_any_order_the_highest_version_wins(identity: Identity) -> None:
+    account = await identity.signup()
+    company_id = account["company"]["id"]
+    await wait_for_consumer(identity.platform, "identity")
+    counts = [product_created(company_id, count, version) for count, version in ((3, 3), (5, 5), (2, 2), (4, 4))]
+
+    await publish_event(identity.platform, *counts)
+    await wait_until_processed(identity.database, Base.metadata, *counts)
+
+    assert await products_in_use(identity, account) == 5
 
 
 async def test_events_of_a_company_identity_does_not_know_are_dropped(identity: Identity) -> None:
     account = await identity.signup()
     await wait_for_consumer(identity.platform, "identity")
+    unknown = product_created(str(uuid.uuid4()), 3, 1)
 
-    await publish_event(identity.platform, product_event(str(uuid.uuid4()), "ProductCreated", 3))
-    await publish_event(identity.platform, product_event(account["company"]["id"], "ProductCreated", 2))
+    await publish_event(identity.platform, unknown, product_created(account["company"]["id"], 2, 1))
 
-    # The unknown company's event is consumed without effect (no error, no dead letter); ours follows it.
+    # The unknown company's event is consumed without effect (no error, no dead letter); ours with it.
     await wait_until(lambda: _usage_is(identity, account, 2), what="usage.products to reach 2")
+    await wait_until_processed(identity.database, Base.metadata, unknown)
 
 
-async def _usage_is(identity: Identity, account: dict[str, Any], expected: int) -> bool:
-    return await products_in_use(identity, account) == expected
+async def test_a_batch_is_applied_in_one_statement_whatever_its_size(identity: Identity) -> None:
+    accounts = [await identity.signup(), await identity.signup()]
+    events = [product_created(account["company"]["id"], n, n) for n in range(1, 51) for account in accounts]
+
+    async with identity.database.sessionmaker() as session:
+        with statements(identity) as applied:
+            await on_active_products_changed(session, events)
+        await session.commit()
+
+    # Which companies exist, then the newest count of each in one guarded upsert: not a statement per event.
+    assert applied == ["SELECT companies", "INSERT usage_counters"]
+    assert [await products_in_use(identity, account) for account in accounts] == [50, 50]

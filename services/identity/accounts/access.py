@@ -72,8 +72,11 @@ class CustomerAccess:
             raise Forbidden(f"Only your account's admins can {action}.")
 
 
-async def customer_access(session: AsyncSession, context: RequestContext) -> CustomerAccess:
-    """The signed-in customer or contact of the storefront's company, as the database has them now."""
+async def customer_access(session: AsyncSession, context: RequestContext, *, lock: bool = False) -> CustomerAccess:
+    """The signed-in customer or contact of the storefront's company, as the database has them now.
+
+    `lock` holds the customer's row until commit, for changes to its contacts and addresses.
+    """
     company_id = context.require_company()
     principal = context.principal
     if principal.id is None or principal.type not in ("customer", "contact"):
@@ -85,7 +88,8 @@ async def customer_access(session: AsyncSession, context: RequestContext) -> Cus
         if contact is None:
             raise Unauthorized(ACCOUNT_GONE)
         customer_id = contact.customer_id
-    customer = await CustomerRepository(session, company_id).get(customer_id)
+    customers = CustomerRepository(session, company_id)
+    customer = await (customers.lock(customer_id) if lock else customers.get(customer_id))
     if customer is None:
         raise Unauthorized(ACCOUNT_GONE)
     return CustomerAccess(customer=customer, contact=contact)

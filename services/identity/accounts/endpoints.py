@@ -4,13 +4,14 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from contracts.redis import PrincipalEntry
 from kit.access import INTERNAL, PUBLIC, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized, problem_responses
 from services.identity.accounts import service
 from services.identity.accounts.passwords import Guard
-from services.identity.accounts.schemas import LoginRequest, PrincipalRead, SessionRead, SignupRequest, UserRead
+from services.identity.accounts.schemas import LoginRequest, SessionRead, SignupRequest, UserRead
 from services.identity.companies.schemas import CompanySummary
 from services.identity.dependencies import Directory, Principals, Settings
 
@@ -60,14 +61,6 @@ async def me(session: Session, context: Context) -> SessionRead:
 
 
 @internal_router.get("/principals/{ref}", responses=problem_responses(NotFound))
-async def resolve_principal(session: Session, principals: Principals, ref: uuid.UUID) -> PrincipalRead:
+async def resolve_principal(session: Session, principals: Principals, ref: uuid.UUID) -> PrincipalEntry:
     """Who a session's reference points at now; the gateway calls this when its directory entry is missing."""
-    entry = await service.resolve_principal(session, principals, ref)
-    return PrincipalRead(
-        ref=entry.ref,
-        type=entry.type,
-        id=entry.id,
-        company_id=entry.company_id,
-        role=entry.role,
-        customer_id=entry.customer_id,
-    )
+    return await service.resolve_principal(session, principals, ref)

@@ -1,40 +1,13 @@
-"""Events raised about users (entity type `User`) and memberships (entity type `Membership`)."""
+"""References to users (entity type `User`) and memberships (entity type `Membership`) for their events."""
 
-import uuid
-from typing import ClassVar, Literal
-
-from kit.events import EntityRef, Event
-from services.identity.models import StaffRole
+from kit.events import EntityRef
+from services.identity.models import Membership, User
 
 
-def user_entity(user_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type="User", id=str(user_id))
+def user_entity(user: User) -> EntityRef:
+    return EntityRef(type="User", id=str(user.id), version=user.version)
 
 
-def membership_entity(membership_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type="Membership", id=str(membership_id))
-
-
-class UserCreated(Event):
-    """Never carries the password hash: secrets do not travel in events."""
-
-    event_type: ClassVar[str] = "UserCreated"
-
-    id: uuid.UUID
-    email: str
-    name: str
-
-
-class MembershipCreated(Event):
-    event_type: ClassVar[str] = "MembershipCreated"
-
-    id: uuid.UUID
-    user_id: uuid.UUID
-    role: StaffRole
-
-
-class UserSignedIn(Event):
-    event_type: ClassVar[str] = "UserSignedIn"
-
-    id: uuid.UUID
-    method: Literal["password"]
+def membership_entity(membership: Membership) -> EntityRef:
+    """The membership at its current version: bump `membership.version` first when the event is a change."""
+    return EntityRef(type="Membership", id=str(membership.id), version=membership.version)

@@ -70,7 +70,12 @@ class PasswordGuard:
     @staticmethod
     def storefront_account(company_id: uuid.UUID, email: str) -> str:
         # Storefront sign-in matches email and password within one company.
-        return f"storefront:{company_id}:{hashed(normalize_email(email))}"
+        return f"{PasswordGuard.storefront_accounts(company_id)}{hashed(normalize_email(email))}"
+
+    @staticmethod
+    def storefront_accounts(company_id: uuid.UUID) -> str:
+        """What every storefront account of the company starts with (a deleted company's are forgotten)."""
+        return f"storefront:{company_id}:"
 
     async def attempt(self, account: str, *, attempts: str = "sign-in attempts") -> None:
         """Take an attempt (counted as failed until `succeeded`), or raise 429 while the account waits."""

@@ -1,56 +1,33 @@
-"""The principal directory in Redis: `{namespace}:principal:{ref}` → who a session's holder is right now.
+"""The principal directory in Redis: `{namespace}:principal:{ref}` → who a session's holder is right now
+(contracts.redis.PrincipalEntry).
 
 Sessions (the gateway's) point at a principal by reference: a membership id for staff, a customer
 or contact id on storefronts. The gateway reads the session and this entry in one round trip, so
 a role change applies on the holder's next request and a removal ends their session there.
 Identity writes an entry after each commit that changes it and deletes it with the principal. An
 entry expires after `TTL`; the gateway then asks identity (`/internal/principals/{ref}`), which
-writes it again, so a lost write (Redis briefly away) is stale for at most that long.
+writes it again, so a lost write (Redis briefly away) is stale for at most that long. An entry carries
+its principal's version, and a late write of an older one never replaces it (services/identity/entries.py).
 """
 
-import json
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.redis import PRINCIPAL_KEY_PREFIX, PrincipalEntry
 from kit.db import after_commit
+from services.identity.entries import EntryWrite, write_entries
 from services.identity.models import Customer, CustomerContact, Membership
 
 TTL = timedelta(minutes=15)
 
-PrincipalKind = Literal["user", "customer", "contact"]
-
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PrincipalEntry:
-    # What a session points at: the membership, customer or contact id.
-    ref: uuid.UUID
-    type: PrincipalKind
-    # Who acts in contexts and the audit log: the user, customer or contact.
-    id: uuid.UUID
-    company_id: uuid.UUID
-    role: str
-    customer_id: uuid.UUID | None = None
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "ref": str(self.ref),
-                "type": self.type,
-                "id": str(self.id),
-                "companyId": str(self.company_id),
-                "role": self.role,
-                "customerId": str(self.customer_id) if self.customer_id else None,
-            }
-        )
 
 
 def staff_entry(membership: Membership) -> PrincipalEntry:
@@ -60,6 +37,7 @@ def staff_entry(membership: Membership) -> PrincipalEntry:
         id=membership.user_id,
         company_id=membership.company_id,
         role=membership.role.value,
+        version=membership.version,
     )
 
 
@@ -72,6 +50,7 @@ def customer_entry(customer: Customer) -> PrincipalEntry:
         company_id=customer.company_id,
         role="ADMIN",
         customer_id=customer.id,
+        version=customer.version,
     )
 
 
@@ -83,6 +62,7 @@ def contact_entry(contact: CustomerContact) -> PrincipalEntry:
         company_id=contact.company_id,
         role=contact.role.value,
         customer_id=contact.customer_id,
+        version=contact.version,
     )
 
 
@@ -92,17 +72,17 @@ class PrincipalDirectory:
         self.namespace = namespace
 
     def key(self, ref: uuid.UUID) -> str:
-        return f"{self.namespace}:principal:{ref}"
+        return f"{self.namespace}:{PRINCIPAL_KEY_PREFIX}:{ref}"
 
     async def publish(self, *entries: PrincipalEntry) -> None:
-        """Write entries now; a Redis outage is logged (the entry heals on the gateway's next miss)."""
-        if not entries:
-            return
+        """Write entries now, each unless a newer one is there; a Redis outage is logged (the entry heals on
+        the gateway's next miss)."""
+        writes = [
+            EntryWrite(self.key(entry.ref), entry.model_dump_json(by_alias=True), _older_than(entry), ttl=TTL)
+            for entry in entries
+        ]
         try:
-            async with self.redis.pipeline(transaction=False) as pipeline:
-                for entry in entries:
-                    pipeline.set(self.key(entry.ref), entry.to_json(), ex=TTL)
-                await pipeline.execute()
+            await write_entries(self.redis, writes)
         except RedisError as error:
             logger.error("principal directory not updated", extra={"error": repr(error)})
 
@@ -128,3 +108,16 @@ class PrincipalDirectory:
             await self.remove(*refs)
 
         after_commit(session, remove)
+
+
+def _older_than(entry: PrincipalEntry) -> Callable[[bytes | str | None], bool]:
+    def replaces(current: bytes | str | None) -> bool:
+        if current is None or entry.version is None:
+            return True
+        try:
+            stored = PrincipalEntry.model_validate_json(current)
+        except ValidationError:
+            return True
+        return stored.version is None or stored.version <= entry.version
+
+    return replaces

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.repository import TenantRepository
-from services.identity.models import Membership, User
+from services.identity.models import Company, Customer, CustomerContact, Membership, User
 
 
 def normalize_email(email: str) -> str:
@@ -56,3 +56,39 @@ class MembershipRepository(TenantRepository[Membership]):
     async def for_user(self, user_id: uuid.UUID) -> Membership | None:
         membership: Membership | None = await self.session.scalar(self.statement().where(Membership.user_id == user_id))
         return membership
+
+
+class PrincipalRepository:
+    """Who a session's reference points at, for the gateway's lookup after a directory miss.
+
+    Not scoped by a company: the reference comes from a session the gateway issued, and it checks the
+    answer's company against the session's. What each read finds stays share-locked until commit (see
+    `accounts.service.resolve_principal`); customers and contacts only while their company exists.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def membership(self, ref: uuid.UUID) -> Membership | None:
+        membership: Membership | None = await self.session.scalar(
+            select(Membership).where(Membership.id == ref).with_for_update(read=True)
+        )
+        return membership
+
+    async def customer(self, ref: uuid.UUID) -> Customer | None:
+        customer: Customer | None = await self.session.scalar(
+            select(Customer)
+            .join(Company, Company.id == Customer.company_id)
+            .where(Customer.id == ref)
+            .with_for_update(read=True)
+        )
+        return customer
+
+    async def contact(self, ref: uuid.UUID) -> CustomerContact | None:
+        contact: CustomerContact | None = await self.session.scalar(
+            select(CustomerContact)
+            .join(Company, Company.id == CustomerContact.company_id)
+            .where(CustomerContact.id == ref)
+            .with_for_update(read=True)
+        )
+        return contact

@@ -6,7 +6,6 @@ from typing import Annotated
 from pydantic import EmailStr, StringConstraints
 
 from kit.schemas import CamelModel
-from services.identity.accounts.principals import PrincipalKind
 from services.identity.companies.schemas import CompanyName, CompanySummary
 from services.identity.models import StaffRole
 
@@ -41,14 +40,3 @@ class SessionRead(CamelModel):
     role: StaffRole
     # The session's principal reference (see accounts/principals.py).
     membership_id: uuid.UUID
-
-
-class PrincipalRead(CamelModel):
-    """A principal directory entry (see accounts/principals.py), for the gateway."""
-
-    ref: uuid.UUID
-    type: PrincipalKind
-    id: uuid.UUID
-    company_id: uuid.UUID
-    role: str
-    customer_id: uuid.UUID | None

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import MembershipCreated, UserCreated, UserSignedIn
+from contracts.redis import PrincipalEntry
 from kit.context import RequestContext
 from kit.db import new_id
 from kit.errors import Conflict, Unauthorized
@@ -13,13 +15,7 @@ from kit.events import Actor
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import staff_access
-from services.identity.accounts.events import (
-    MembershipCreated,
-    UserCreated,
-    UserSignedIn,
-    membership_entity,
-    user_entity,
-)
+from services.identity.accounts.events import membership_entity, user_entity
 from services.identity.accounts.passwords import (
     PasswordGuard,
     burn_verification_time,
@@ -27,20 +23,19 @@ from services.identity.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from services.identity.accounts.principals import (
-    PrincipalDirectory,
-    PrincipalEntry,
-    contact_entry,
-    customer_entry,
-    staff_entry,
+from services.identity.accounts.principals import PrincipalDirectory, contact_entry, customer_entry, staff_entry
+from services.identity.accounts.repository import (
+    MembershipRepository,
+    PrincipalRepository,
+    UserRepository,
+    normalize_email,
 )
-from services.identity.accounts.repository import MembershipRepository, UserRepository, normalize_email
 from services.identity.accounts.schemas import LoginRequest, SignupRequest
 from services.identity.billing import service as billing
 from services.identity.companies import service as companies
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.repository import CompanyRepository
-from services.identity.models import Company, Customer, CustomerContact, Membership, StaffRole, User
+from services.identity.models import Company, Membership, StaffRole, User
 
 EMAIL_TAKEN = "An account with this email already exists."
 BAD_CREDENTIALS = "Email or password is incorrect."
@@ -107,7 +102,9 @@ async def _create_account(
     trial_days: int,
 ) -> SignedIn:
     user = UserRepository(session).add(
-        User(id=new_id(), email=normalize_email(request.email), name=request.name, password_hash=password_hash)
+        User(
+            id=new_id(), email=normalize_email(request.email), name=request.name, password_hash=password_hash, version=1
+        )
     )
     company = companies.new_company(session, request.company_name, slug)
     await session.flush()
@@ -118,7 +115,7 @@ async def _create_account(
         session,
         UserCreated(id=user.id, email=user.email, name=user.name),
         company_id=company.id,
-        entity=user_entity(user.id),
+        entity=user_entity(user),
         context=context,
         actor=actor,
     )
@@ -138,14 +135,14 @@ async def grant_membership(
 ) -> Membership:
     """Make a user a staff member of a company (signup's owner now; accepted invites later)."""
     membership = MembershipRepository(session, company_id).add(
-        Membership(id=new_id(), company_id=company_id, user_id=user_id, role=role)
+        Membership(id=new_id(), company_id=company_id, user_id=user_id, role=role, version=1)
     )
     await session.flush()
     await emit(
         session,
         MembershipCreated(id=membership.id, user_id=user_id, role=role),
         company_id=company_id,
-        entity=membership_entity(membership.id),
+        entity=membership_entity(membership),
         context=context,
         actor=actor,
     )
@@ -185,7 +182,8 @@ async def login(
         session,
         UserSignedIn(id=user.id, method="password"),
         company_id=company.id,
-        entity=user_entity(user.id),
+        # A sign-in changes nothing of the user: the event carries the user's version as it stands.
+        entity=user_entity(user),
         context=context,
         actor=user_actor(user.id),
     )
@@ -205,15 +203,17 @@ async def resolve_principal(session: AsyncSession, principals: PrincipalDirector
     """The principal a session points at, for the gateway after a directory miss; heals the entry.
 
     Looked up by id alone: `ref` comes from a session the gateway issued, and the gateway checks the
-    answer's company against the session's. A ref that no longer exists (removed) is a 404.
+    answer's company against the session's. A ref that no longer exists (removed), or whose company was
+    deleted, is a 404. What is read stays share-locked until commit, after the entry is written: a role
+    change, removal or company deletion racing this waits, then writes or removes the entry after it.
     """
-    membership = await session.get(Membership, ref)
+    principals_by_ref = PrincipalRepository(session)
     entry: PrincipalEntry | None = None
-    if membership is not None:
+    if (membership := await principals_by_ref.membership(ref)) is not None:
         entry = staff_entry(membership)
-    elif (customer := await session.get(Customer, ref)) is not None:
+    elif (customer := await principals_by_ref.customer(ref)) is not None:
         entry = customer_entry(customer)
-    elif (contact := await session.get(CustomerContact, ref)) is not None:
+    elif (contact := await principals_by_ref.contact(ref)) is not None:
         entry = contact_entry(contact)
     resolved = found(entry, "Principal")
     await principals.publish(resolved)

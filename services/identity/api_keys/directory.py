@@ -1,4 +1,5 @@
-"""The API key directory in Redis: `{namespace}:apikey:{secret_hash}` → the active key behind a secret.
+"""The API key directory in Redis: `{namespace}:apikey:{secret_hash}` → the active key behind a secret
+(contracts.redis.ApiKeyEntry).
 
 The gateway hashes a bearer secret and reads this entry; identity writes it after the commit that
 creates a key and deletes it after the commit that revokes one, so a revoked key's next call is
@@ -7,17 +8,15 @@ which writes it again, so a lost write (Redis briefly away) is stale for at most
 The gateway records each key's last use at `{namespace}:apikey-used:{secret_hash}` (ISO 8601, UTC).
 """
 
-import json
 import logging
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.redis import API_KEY_KEY_PREFIX, API_KEY_USED_KEY_PREFIX, ApiKeyEntry
 from kit.db import after_commit
 from services.identity.models import ApiKey
 
@@ -26,28 +25,8 @@ TTL = timedelta(minutes=15)
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ApiKeyEntry:
-    secret_hash: str
-    id: uuid.UUID
-    company_id: uuid.UUID
-    name: str
-    scopes: tuple[str, ...]
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"id": str(self.id), "companyId": str(self.company_id), "name": self.name, "scopes": list(self.scopes)}
-        )
-
-
 def api_key_entry(key: ApiKey) -> ApiKeyEntry:
-    return ApiKeyEntry(
-        secret_hash=key.secret_hash,
-        id=key.id,
-        company_id=key.company_id,
-        name=key.name,
-        scopes=tuple(str(scope) for scope in key.scopes),
-    )
+    return ApiKeyEntry(id=key.id, company_id=key.company_id, name=key.name, scopes=[str(scope) for scope in key.scopes])
 
 
 def _timestamp(raw: bytes | str | None) -> datetime | None:
@@ -67,28 +46,34 @@ class ApiKeyDirectory:
         self.namespace = namespace
 
     def key(self, secret_hash: str) -> str:
-        return f"{self.namespace}:apikey:{secret_hash}"
+        return f"{self.namespace}:{API_KEY_KEY_PREFIX}:{secret_hash}"
 
     def used_key(self, secret_hash: str) -> str:
-        return f"{self.namespace}:apikey-used:{secret_hash}"
+        return f"{self.namespace}:{API_KEY_USED_KEY_PREFIX}:{secret_hash}"
 
-    async def publish(self, entry: ApiKeyEntry) -> None:
+    async def publish(self, secret_hash: str, entry: ApiKeyEntry) -> None:
         """Write the entry now; a Redis outage is logged (the entry heals on the gateway's next miss)."""
         try:
-            await self.redis.set(self.key(entry.secret_hash), entry.to_json(), ex=TTL)
+            await self.redis.set(self.key(secret_hash), entry.model_dump_json(by_alias=True), ex=TTL)
         except RedisError as error:
             logger.error("API key directory not updated", extra={"api_key_id": str(entry.id), "error": repr(error)})
 
-    async def remove(self, secret_hash: str) -> None:
+    async def remove(self, *secret_hashes: str) -> None:
+        if not secret_hashes:
+            return
         try:
-            await self.redis.delete(self.key(secret_hash), self.used_key(secret_hash))
+            await self.redis.delete(
+                *(key for digest in secret_hashes for key in (self.key(digest), self.used_key(digest)))
+            )
         except RedisError as error:
             # The entry lives on until its TTL runs out: the revoked key keeps working that long.
             logger.error("API key directory entry not removed", extra={"error": repr(error)})
 
-    def publish_after_commit(self, session: AsyncSession, entry: ApiKeyEntry) -> None:
+    def publish_after_commit(self, session: AsyncSession, key: ApiKey) -> None:
+        secret_hash, entry = key.secret_hash, api_key_entry(key)
+
         async def publish() -> None:
-            await self.publish(entry)
+            await self.publish(secret_hash, entry)
 
         after_commit(session, publish)
 

@@ -4,13 +4,15 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from contracts.redis import ApiKeyEntry
 from kit.access import INTERNAL, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_responses
 from kit.pagination import Cursor, Limit, Page
 from services.identity.api_keys import service
-from services.identity.api_keys.schemas import ApiKeyCreate, ApiKeyCreatedRead, ApiKeyPrincipal, ApiKeyRead
+from services.identity.api_keys.directory import api_key_entry
+from services.identity.api_keys.schemas import ApiKeyCreate, ApiKeyCreatedRead, ApiKeyRead
 from services.identity.dependencies import ApiKeys
 from services.identity.team.schemas import StaffSummary
 
@@ -68,7 +70,6 @@ async def revoke_api_key(session: Session, context: Context, directory: ApiKeys,
 
 
 @internal_router.get("/api-keys/{secret_hash}", responses=problem_responses(NotFound))
-async def resolve_api_key(session: Session, directory: ApiKeys, secret_hash: str) -> ApiKeyPrincipal:
+async def resolve_api_key(session: Session, directory: ApiKeys, secret_hash: str) -> ApiKeyEntry:
     """The active key behind a secret's SHA-256; the gateway calls this when its directory entry is missing."""
-    key = await service.resolve_api_key(session, directory, secret_hash)
-    return ApiKeyPrincipal(id=key.id, company_id=key.company_id, name=key.name, scopes=key.scopes)
+    return api_key_entry(await service.resolve_api_key(session, directory, secret_hash))

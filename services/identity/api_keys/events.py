@@ -1,27 +1,9 @@
-"""Events raised about API keys (entity type `ApiKey`). Never the secret nor its hash."""
+"""References to API keys (entity type `ApiKey`) for the events about them (contracts.identity)."""
 
-import uuid
-from typing import ClassVar
-
-from kit.events import EntityRef, Event
+from kit.events import EntityRef
+from services.identity.models import ApiKey
 
 
-def api_key_entity(api_key_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type="ApiKey", id=str(api_key_id))
-
-
-class ApiKeyCreated(Event):
-    event_type: ClassVar[str] = "ApiKeyCreated"
-
-    id: uuid.UUID
-    name: str
-    prefix: str
-    scopes: list[str]
-
-
-class ApiKeyRevoked(Event):
-    event_type: ClassVar[str] = "ApiKeyRevoked"
-
-    id: uuid.UUID
-    name: str
-    prefix: str
+def api_key_entity(key: ApiKey) -> EntityRef:
+    """The key at its current version: bump `key.version` first when the event is a change."""
+    return EntityRef(type="ApiKey", id=str(key.id), version=key.version)

@@ -54,7 +54,11 @@ class ApiKeySecretRepository:
         self.session = session
 
     async def get_active(self, secret_hash: str) -> ApiKey | None:
+        """Share-locked until commit: a revocation or company deletion racing the lookup waits for it, then
+        removes the directory entry the lookup wrote."""
         key: ApiKey | None = await self.session.scalar(
-            select(ApiKey).where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+            select(ApiKey)
+            .where(ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+            .with_for_update(read=True)
         )
         return key

@@ -63,12 +63,3 @@ class ApiKeyCreatedRead(CamelModel):
     created_at: datetime
     last_used_at: datetime | None
     secret: str
-
-
-class ApiKeyPrincipal(CamelModel):
-    """The API key directory entry the gateway authenticates `Authorization: Bearer` with."""
-
-    id: uuid.UUID
-    company_id: uuid.UUID
-    name: str
-    scopes: list[str]

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import ApiKeyCreated, ApiKeyRevoked
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import StaffAccess, staff_access
 from services.identity.api_keys.directory import ApiKeyDirectory, api_key_entry
-from services.identity.api_keys.events import ApiKeyCreated, ApiKeyRevoked, api_key_entity
+from services.identity.api_keys.events import api_key_entity
 from services.identity.api_keys.repository import ApiKeyRepository, ApiKeySecretRepository, hash_secret
 from services.identity.api_keys.schemas import ApiKeyCreate
 from services.identity.models import ApiKey, StaffRole, User
@@ -60,6 +61,7 @@ async def create_api_key(
             secret_hash=hash_secret(secret),
             scopes=list(request.scopes),
             created_by_user_id=access.membership.user_id,
+            version=1,
         )
     )
     await session.flush()
@@ -67,10 +69,10 @@ async def create_api_key(
         session,
         ApiKeyCreated(id=key.id, name=key.name, prefix=key.prefix, scopes=key.scopes),
         company_id=company_id,
-        entity=api_key_entity(key.id),
+        entity=api_key_entity(key),
         context=context,
     )
-    directory.publish_after_commit(session, api_key_entry(key))
+    directory.publish_after_commit(session, key)
     return CreatedApiKey(key=key, secret=secret)
 
 
@@ -105,12 +107,13 @@ async def revoke_api_key(
     access = await _key_manager(session, context, action="revoke API keys")
     key = found(await ApiKeyRepository(session, access.membership.company_id).lock_active(api_key_id), "API key")
     key.revoked_at = utcnow()
+    key.version += 1
     await session.flush()
     await emit(
         session,
         ApiKeyRevoked(id=key.id, name=key.name, prefix=key.prefix),
         company_id=key.company_id,
-        entity=api_key_entity(key.id),
+        entity=api_key_entity(key),
         context=context,
     )
     directory.remove_after_commit(session, key.secret_hash)
@@ -119,5 +122,5 @@ async def revoke_api_key(
 async def resolve_api_key(session: AsyncSession, directory: ApiKeyDirectory, secret_hash: str) -> ApiKey:
     """The active key behind a secret's hash, for the gateway after a directory miss; heals the entry."""
     key = found(await ApiKeySecretRepository(session).get_active(secret_hash), "API key")
-    await directory.publish(api_key_entry(key))
+    await directory.publish(secret_hash, api_key_entry(key))
     return key

@@ -1,39 +1,11 @@
-"""Events raised about subscriptions (entity type `Subscription`)."""
+"""References to subscriptions (entity type `Subscription`) for the events about them (contracts.identity)."""
 
-import uuid
-from datetime import datetime
-from typing import ClassVar
-
-from kit.events import EntityRef, Event
-from services.identity.billing.schemas import PlanLimits
+from kit.events import EntityRef
+from services.identity.models import Subscription
 
 ENTITY_TYPE = "Subscription"
 
 
-def subscription_entity(subscription_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type=ENTITY_TYPE, id=str(subscription_id))
-
-
-class TrialStarted(Event):
-    """A new company's trial; catalog and orders copy the limits and trial end into their read models."""
-
-    event_type: ClassVar[str] = "TrialStarted"
-
-    id: uuid.UUID
-    plan_code: str
-    status: str
-    trial_ends_at: datetime | None
-    limits: PlanLimits
-
-
-class SubscriptionChanged(Event):
-    """A plan change; catalog and orders copy the new limits, as from TrialStarted."""
-
-    event_type: ClassVar[str] = "SubscriptionChanged"
-
-    id: uuid.UUID
-    plan_code: str
-    previous_plan_code: str
-    status: str
-    trial_ends_at: datetime | None
-    limits: PlanLimits
+def subscription_entity(subscription: Subscription) -> EntityRef:
+    """The subscription at its current version: bump `subscription.version` first when the event is a change."""
+    return EntityRef(type=ENTITY_TYPE, id=str(subscription.id), version=subscription.version)

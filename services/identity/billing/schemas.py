@@ -3,14 +3,9 @@
 from datetime import datetime
 from typing import Literal
 
+# The limits travel in TrialStarted and SubscriptionChanged: one definition, the contract's.
+from contracts.identity import PlanLimits as PlanLimits
 from kit.schemas import CamelModel
-
-
-class PlanLimits(CamelModel):
-    max_products: int | None
-    max_team_members: int | None
-    max_customers: int | None
-    max_orders_per_month: int | None
 
 
 class PlanRead(CamelModel):

@@ -1,4 +1,5 @@
-"""Plan and subscription rules: the Starter trial, the status a company is in, usage against limits."""
+"""Plan and subscription rules: the Starter trial, the status a company is in, usage against limits, and the
+counters identity's own limits (maxCustomers, maxTeamMembers) are checked against."""
 
 import math
 import uuid
@@ -7,16 +8,22 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import SubscriptionChanged, TrialStarted
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
-from kit.errors import Conflict, InvalidInput
+from kit.errors import Conflict, InvalidInput, NotFound, PlanLimitReached
 from kit.events import Actor
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import staff_access
 from services.identity.accounts.repository import MembershipRepository
-from services.identity.billing.events import SubscriptionChanged, TrialStarted, subscription_entity
-from services.identity.billing.repository import PlanRepository, SubscriptionRepository, UsageRepository
+from services.identity.billing.events import subscription_entity
+from services.identity.billing.repository import (
+    CountersRepository,
+    PlanRepository,
+    SubscriptionRepository,
+    UsageRepository,
+)
 from services.identity.billing.schemas import (
     PlanLimits,
     PlanRead,
@@ -25,9 +32,7 @@ from services.identity.billing.schemas import (
     SubscriptionState,
     Usage,
 )
-from services.identity.companies.repository import CompanyRepository
-from services.identity.customers.repository import CustomerRepository
-from services.identity.models import Plan, StaffRole, Subscription, SubscriptionStatus
+from services.identity.models import CompanyCounters, Plan, StaffRole, Subscription, SubscriptionStatus
 from services.identity.team.repository import InviteRepository
 
 TRIAL_PLAN_CODE = "starter"
@@ -62,26 +67,73 @@ def plan_read(plan: Plan) -> PlanRead:
     )
 
 
+async def team_members(session: AsyncSession, company_id: uuid.UUID, now: datetime) -> int:
+    """Staff plus pending invites: an invite holds its seat until accepted, revoked or expired."""
+    staff = await MembershipRepository(session, company_id).count()
+    return staff + await InviteRepository(session, company_id).count_pending(now)
+
+
 async def _usage(session: AsyncSession, company_id: uuid.UUID, now: datetime) -> Usage:
-    counters = await UsageRepository(session, company_id).values(PRODUCTS_METRIC, orders_metric(now))
+    counts = await UsageRepository(session).values(company_id, PRODUCTS_METRIC, orders_metric(now))
+    counters = found(await CountersRepository(session, company_id).get(), "Company")
     return Usage(
-        # Staff plus pending invites: an invite holds its seat until accepted, revoked or expired.
-        team_members=await MembershipRepository(session, company_id).count()
-        + await InviteRepository(session, company_id).count_pending(now),
-        customers=await CustomerRepository(session, company_id).count(),
-        products=counters.get(PRODUCTS_METRIC, 0),
-        orders_this_month=counters.get(orders_metric(now), 0),
+        team_members=await team_members(session, company_id, now),
+        customers=counters.customers,
+        products=counts.get(PRODUCTS_METRIC, 0),
+        orders_this_month=counts.get(orders_metric(now), 0),
     )
 
 
-async def lock_plan(session: AsyncSession, company_id: uuid.UUID) -> Plan:
-    """The company's current plan, its subscription row locked until commit.
-
-    Checks of a limit (count, compare, insert) take this first, so two requests of one company
-    cannot both slip under the limit at once.
-    """
-    subscription = await SubscriptionRepository(session, company_id).locked()
+async def _current_plan(session: AsyncSession, company_id: uuid.UUID) -> Plan:
+    subscription = found(await SubscriptionRepository(session, company_id).current(), "Company")
     return found(await PlanRepository(session).get(subscription.plan_code), "Plan")
+
+
+async def take_customer_seat(session: AsyncSession, company_id: uuid.UUID) -> None:
+    """Count one more customer in the caller's transaction, or refuse past maxCustomers (contacts are free).
+
+    One conditional UPDATE of the company's counters: no count, and concurrent creates queue on the row
+    only until their commit, so two of them can never both take the last seat.
+    """
+    counters = CountersRepository(session, company_id)
+    if await counters.take_customer_seat():
+        return
+    if await counters.get() is None:
+        raise NotFound("Company not found.")
+    plan = await _current_plan(session, company_id)
+    raise PlanLimitReached(
+        f"Your {plan.name} plan allows {plan.max_customers} customers (maxCustomers). "
+        "Upgrade your plan in Billing to add more."
+    )
+
+
+async def release_customer_seat(session: AsyncSession, company_id: uuid.UUID) -> None:
+    await CountersRepository(session, company_id).release_customer_seat()
+
+
+async def take_team_seat(session: AsyncSession, company_id: uuid.UUID) -> None:
+    """Hold one more team seat (a new invite) in the caller's transaction, or refuse past maxTeamMembers.
+
+    The counter may still count invites that expired since (nothing ticks when they do): before
+    refusing, it is recounted exactly, the row locked, and asked again.
+    """
+    counters = CountersRepository(session, company_id)
+    if await counters.take_team_seat():
+        return
+    locked = found(await counters.lock(), "Company")
+    locked.team_seats = await team_members(session, company_id, utcnow())
+    await session.flush()
+    if await counters.take_team_seat():
+        return
+    plan = await _current_plan(session, company_id)
+    raise PlanLimitReached(
+        f"Your {plan.name} plan allows {plan.max_team_members} team members (maxTeamMembers), pending invites "
+        "included. Upgrade your plan in Billing to add more."
+    )
+
+
+async def release_team_seat(session: AsyncSession, company_id: uuid.UUID) -> None:
+    await CountersRepository(session, company_id).release_team_seat()
 
 
 async def list_plans(session: AsyncSession) -> list[PlanRead]:
@@ -107,6 +159,17 @@ async def start_trial(
             plan_code=plan.code,
             status=SubscriptionStatus.TRIALING,
             trial_ends_at=utcnow() + trial_days * DAY,
+            version=1,
+        )
+    )
+    # The owner holds the first team seat.
+    CountersRepository(session, company_id).add(
+        CompanyCounters(
+            company_id=company_id,
+            customers=0,
+            team_seats=1,
+            max_customers=plan.max_customers,
+            max_team_members=plan.max_team_members,
         )
     )
     await session.flush()
@@ -120,7 +183,7 @@ async def start_trial(
             limits=plan_limits(plan),
         ),
         company_id=company_id,
-        entity=subscription_entity(subscription.id),
+        entity=subscription_entity(subscription),
         context=context,
         actor=actor,
     )
@@ -167,18 +230,6 @@ async def subscription_overview(session: AsyncSession, context: RequestContext) 
     )
 
 
-async def record_usage(
-    session: AsyncSession, company_id: uuid.UUID, metric: str, value: int, occurred_at: datetime
-) -> None:
-    """Take another service's count as of its event; an older event arriving late changes nothing.
-
-    A company identity does not have (deleted since) has no usage to keep.
-    """
-    if await CompanyRepository(session).get(company_id) is None:
-        return
-    await UsageRepository(session, company_id).record(metric, value, occurred_at)
-
-
 async def change_plan(session: AsyncSession, change: SubscriptionChange, *, context: RequestContext) -> None:
     """Move the company to another plan (owner only), unless it already uses more than that plan allows."""
     access = await staff_access(session, context)
@@ -189,6 +240,8 @@ async def change_plan(session: AsyncSession, change: SubscriptionChange, *, cont
         message = f"There is no plan {change.plan_code!r}; GET /api/v1/plans lists them."
         raise InvalidInput(message, errors=[{"field": "planCode", "message": message}])
     subscription = await SubscriptionRepository(session, company_id).locked()
+    # Locked too: creates taking a seat wait for the new limits, and the counts below stay true until commit.
+    counters = found(await CountersRepository(session, company_id).lock(), "Company")
     usage = await _usage(session, company_id, utcnow())
     limits = plan_limits(plan)
     over = [
@@ -206,6 +259,10 @@ async def change_plan(session: AsyncSession, change: SubscriptionChange, *, cont
     subscription.plan_code = plan.code
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.trial_ends_at = None
+    subscription.version += 1
+    counters.max_customers = limits.max_customers
+    counters.max_team_members = limits.max_team_members
+    counters.team_seats = usage.team_members
     await session.flush()
     await emit(
         session,
@@ -218,6 +275,6 @@ async def change_plan(session: AsyncSession, change: SubscriptionChange, *, cont
             limits=limits,
         ),
         company_id=company_id,
-        entity=subscription_entity(subscription.id),
+        entity=subscription_entity(subscription),
         context=context,
     )

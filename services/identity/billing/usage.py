@@ -1,33 +1,40 @@
 """Usage identity does not count itself, taken from the events of the services that do (catalog's products)."""
 
-from pydantic import ValidationError
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.catalog import (
+    ACTIVE_PRODUCT_COUNT_EVENTS,
+    ProductArchived,
+    ProductCreated,
+    ProductDeleted,
+    ProductRestored,
+    ProductsImported,
+)
 from kit.consumer import EventConsumer
 from kit.events import EventEnvelope
-from kit.schemas import CamelModel
-from services.identity.billing import service
+from services.identity.billing.repository import UsageRepository
+from services.identity.billing.service import PRODUCTS_METRIC
 
-
-class ActiveProducts(CamelModel):
-    """The part of catalog's product events identity reads: the company's active products after the change."""
-
-    active_products: int
-
-
-# Catalog's events that change how many active products a company has.
-PRODUCT_COUNT_EVENTS = ("ProductCreated", "ProductArchived", "ProductRestored", "ProductDeleted", "ProductsImported")
+ActiveProductCount = ProductCreated | ProductArchived | ProductRestored | ProductDeleted | ProductsImported
+_CONTRACTS: dict[str, type[ActiveProductCount]] = {event.event_type: event for event in ACTIVE_PRODUCT_COUNT_EVENTS}
 
 
 def register(consumer: EventConsumer) -> None:
-    consumer.on(*PRODUCT_COUNT_EVENTS)(on_product_count_changed)
+    consumer.on(*ACTIVE_PRODUCT_COUNT_EVENTS)(on_active_products_changed)
 
 
-async def on_product_count_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
-    if envelope.company_id is None:
-        raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
-    try:
-        count = ActiveProducts.model_validate(envelope.data).active_products
-    except ValidationError as error:
-        raise ValueError(f"{envelope.type} event {envelope.id} has no activeProducts") from error
-    await service.record_usage(session, envelope.company_id, service.PRODUCTS_METRIC, count, envelope.occurred_at)
+async def on_active_products_changed(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    """Keep each company's newest count of active products: of a batch, only the highest
+    `activeProductsVersion` per company is written, in one statement for all of them, and only over an
+    older stored one, so late and repeated events never move it back."""
+    newest: dict[uuid.UUID, tuple[int, int]] = {}
+    for envelope in events:
+        if envelope.company_id is None:
+            raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
+        event = _CONTRACTS[envelope.type].model_validate(envelope.data)
+        kept = newest.get(envelope.company_id)
+        if kept is None or event.active_products_version >= kept[1]:
+            newest[envelope.company_id] = (event.active_products, event.active_products_version)
+    await UsageRepository(session).record_newest(PRODUCTS_METRIC, newest)

@@ -1,35 +1,11 @@
-"""Events raised about companies (entity type `Company`)."""
+"""References to companies (entity type `Company`) for the events about them (contracts.identity)."""
 
-import uuid
-from typing import ClassVar
-
-from kit.events import EntityRef, Event
+from kit.events import EntityRef
+from services.identity.models import Company
 
 ENTITY_TYPE = "Company"
 
 
-def company_entity(company_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type=ENTITY_TYPE, id=str(company_id))
-
-
-class CompanyCreated(Event):
-    event_type: ClassVar[str] = "CompanyCreated"
-
-    id: uuid.UUID
-    name: str
-    slug: str
-    currency: str
-    show_prices_to_guests: bool
-
-
-class CompanyUpdated(Event):
-    event_type: ClassVar[str] = "CompanyUpdated"
-
-    id: uuid.UUID
-    name: str
-    slug: str
-    previous_slug: str
-    currency: str
-    show_prices_to_guests: bool
-    # Names of the fields that changed: "name", "slug", "currency", "showPricesToGuests".
-    changes: list[str]
+def company_entity(company: Company) -> EntityRef:
+    """The company at its current version: bump `company.version` first when the event is a change."""
+    return EntityRef(type=ENTITY_TYPE, id=str(company.id), version=company.version)

@@ -60,9 +60,14 @@ class CompanyUpdate(CamelModel):
     show_prices_to_guests: StrictBool | None = None
 
 
-class Storefront(CamelModel):
-    """The storefront directory entry the gateway resolves `/store/{slug}` with."""
+class CompanyDeletion(CamelModel):
+    """Deleting the company needs its storefront address typed again, so a slip cannot do it."""
 
-    company_id: uuid.UUID
-    name: str
-    slug: str
+    confirm_slug: Annotated[str, StringConstraints(max_length=200)]
+
+
+class CompanyDeletionRead(CamelModel):
+    """The deletion is done in identity; every other service purges the company's rows shortly after."""
+
+    id: uuid.UUID
+    deleted_at: datetime

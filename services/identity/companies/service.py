@@ -8,6 +8,8 @@ from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import CompanyCreated, CompanyUpdated
+from contracts.redis import StorefrontEntry
 from kit.context import RequestContext
 from kit.db import new_id
 from kit.errors import Conflict, InvalidInput
@@ -15,8 +17,8 @@ from kit.events import Actor
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import staff_access
-from services.identity.companies.directory import StorefrontDirectory, StorefrontEntry
-from services.identity.companies.events import CompanyCreated, CompanyUpdated, company_entity
+from services.identity.companies.directory import StorefrontDirectory
+from services.identity.companies.events import company_entity
 from services.identity.companies.repository import CompanyRepository
 from services.identity.companies.schemas import CompanyUpdate
 from services.identity.models import Company, StaffRole
@@ -79,12 +81,12 @@ async def slug_taken(session: AsyncSession, slug: str) -> bool:
 def new_company(session: AsyncSession, name: str, slug: str) -> Company:
     """A company at `slug` (from `available_slug`), added to the session (not flushed: a concurrent
     signup may take the slug first, and the caller then retries with the next free one)."""
-    company = Company(id=new_id(), name=name, slug=slug, currency="USD", show_prices_to_guests=False)
+    company = Company(id=new_id(), name=name, slug=slug, currency="USD", show_prices_to_guests=False, version=1)
     return CompanyRepository(session).add(company)
 
 
 def storefront_entry(company: Company) -> StorefrontEntry:
-    return StorefrontEntry(company_id=company.id, name=company.name, slug=company.slug)
+    return StorefrontEntry(company_id=company.id, name=company.name, slug=company.slug, version=company.version)
 
 
 async def announce_company(
@@ -106,7 +108,7 @@ async def announce_company(
             show_prices_to_guests=company.show_prices_to_guests,
         ),
         company_id=company.id,
-        entity=company_entity(company.id),
+        entity=company_entity(company),
         context=context,
         actor=actor,
     )
@@ -128,7 +130,9 @@ async def update_company(
     access = await staff_access(session, context)
     access.require_role(StaffRole.OWNER, StaffRole.ADMIN, action="change company settings")
     repository = CompanyRepository(session)
-    company = found(await repository.get(context.require_company()), "Company")
+    # Locked while read and changed: of two edits at once, the second reads the first's result, and its
+    # event (a whole snapshot, one version later) carries both.
+    company = found(await repository.lock(context.require_company()), "Company")
 
     changes: list[str] = []
     if update.name is not None and update.name != company.name:
@@ -152,6 +156,7 @@ async def update_company(
     company.slug = new_slug
     company.currency = update.currency if update.currency is not None else company.currency
     company.show_prices_to_guests = guest_prices if guest_prices is not None else company.show_prices_to_guests
+    company.version += 1
     try:
         await session.flush()
     except IntegrityError as error:
@@ -171,7 +176,7 @@ async def update_company(
             changes=changes,
         ),
         company_id=company.id,
-        entity=company_entity(company.id),
+        entity=company_entity(company),
         context=context,
     )
     directory.publish_after_commit(session, storefront_entry(company), previous_slug=previous_slug)

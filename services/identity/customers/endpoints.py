@@ -57,8 +57,7 @@ async def update_customer(
     session: Session, context: Context, customer_id: uuid.UUID, body: CustomerUpdate
 ) -> CustomerRead:
     """Change the name or the primary account's email; fields left out stay as they are."""
-    customer = await service.update_customer(session, customer_id, body, context=context)
-    return await service.customer_read(session, customer)
+    return await service.update_customer(session, customer_id, body, context=context)
 
 
 @router.delete(

@@ -5,17 +5,18 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import CustomerCreated, CustomerDeleted, CustomerUpdated
 from kit.context import RequestContext
-from kit.db import new_id
-from kit.errors import Conflict, PlanLimitReached
+from kit.db import new_id, utcnow
+from kit.errors import Conflict
 from kit.outbox import emit
 from kit.pagination import Page
 from kit.repository import found
 from services.identity.accounts.access import staff_or_key_access
 from services.identity.accounts.principals import PrincipalDirectory
 from services.identity.accounts.repository import normalize_email
-from services.identity.billing.service import lock_plan
-from services.identity.customers.events import CustomerCreated, CustomerDeleted, CustomerUpdated, customer_entity
+from services.identity.billing import service as billing
+from services.identity.customers.events import customer_entity
 from services.identity.customers.repository import ContactRepository, CustomerRepository
 from services.identity.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from services.identity.models import Customer
@@ -32,17 +33,16 @@ def _email_taken() -> Conflict:
 
 
 async def staff_customer(
-    session: AsyncSession, context: RequestContext, customer_id: uuid.UUID, *, scope: str
+    session: AsyncSession, context: RequestContext, customer_id: uuid.UUID, *, scope: str, lock: bool = False
 ) -> Customer:
-    """The company's customer, for any staff member or an API key holding `scope`; 404 for another company's."""
+    """The company's customer, for any staff member or an API key holding `scope`; 404 for another company's.
+
+    `lock` holds its row until commit, so concurrent changes to its email, contacts and addresses queue
+    up instead of racing.
+    """
     await staff_or_key_access(session, context, scope=scope)
-    return found(await CustomerRepository(session, context.require_company()).get(customer_id), "Customer")
-
-
-async def lock_customer(session: AsyncSession, customer: Customer) -> Customer:
-    """Lock the customer's row until commit, so concurrent changes to its email, contacts and addresses
-    queue up instead of racing; 404 when it was deleted in the meantime."""
-    return found(await CustomerRepository(session, customer.company_id).lock(customer.id), "Customer")
+    customers = CustomerRepository(session, context.require_company())
+    return found(await (customers.lock(customer_id) if lock else customers.get(customer_id)), "Customer")
 
 
 async def customer_read(session: AsyncSession, customer: Customer) -> CustomerRead:
@@ -64,27 +64,31 @@ async def customer_page(
 
 
 async def create_customer(session: AsyncSession, request: CustomerCreate, *, context: RequestContext) -> Customer:
+    """Add a customer: the insert (a taken email is refused by the unique constraint, not a pre-check),
+    then its seat under maxCustomers, then its event; the answer is what was written."""
     await staff_or_key_access(session, context, scope=WRITE_SCOPE)
     company_id = context.require_company()
-    # Taken before counting: two creations at once cannot both see room for one more.
-    plan = await lock_plan(session, company_id)
-    repository = CustomerRepository(session, company_id)
-    email = normalize_email(request.email)
-    if await repository.email_taken(email):
+    now = utcnow()
+    customer = Customer(
+        id=new_id(),
+        company_id=company_id,
+        email=normalize_email(request.email),
+        name=request.name,
+        password_hash=None,
+        password_set_at=None,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    if not await CustomerRepository(session, company_id).insert_new(customer):
         raise _email_taken()
-    # Contacts are free: only customers count toward maxCustomers.
-    if plan.max_customers is not None and await repository.count() >= plan.max_customers:
-        raise PlanLimitReached(
-            f"Your {plan.name} plan allows {plan.max_customers} customers (maxCustomers). "
-            "Upgrade your plan in Billing to add more."
-        )
-    customer = repository.add(Customer(id=new_id(), company_id=company_id, email=email, name=request.name))
-    await _flush_unless_email_taken(session)
+    # Last, so the counter's row is held only from here to commit; a refusal rolls the insert back.
+    await billing.take_customer_seat(session, company_id)
     await emit(
         session,
         CustomerCreated(id=customer.id, email=customer.email, name=customer.name),
         company_id=company_id,
-        entity=customer_entity(customer.id),
+        entity=customer_entity(customer),
         context=context,
     )
     return customer
@@ -92,48 +96,53 @@ async def create_customer(session: AsyncSession, request: CustomerCreate, *, con
 
 async def update_customer(
     session: AsyncSession, customer_id: uuid.UUID, update: CustomerUpdate, *, context: RequestContext
-) -> Customer:
-    customer = await lock_customer(session, await staff_customer(session, context, customer_id, scope=WRITE_SCOPE))
+) -> CustomerRead:
+    await staff_or_key_access(session, context, scope=WRITE_SCOPE)
+    company_id = context.require_company()
+    customer, contact_count = found(
+        await CustomerRepository(session, company_id).lock_with_contact_count(customer_id), "Customer"
+    )
     changes: list[str] = []
     email = normalize_email(update.email) if update.email is not None else customer.email
     if email != customer.email:
-        if await CustomerRepository(session, customer.company_id).email_taken(email, other_than=customer.id):
-            raise _email_taken()
         # Sign-in matches email and password within the customer's accounts: keep them distinct.
-        if await ContactRepository(session, customer.company_id).email_taken(customer.id, email):
+        if await ContactRepository(session, company_id).email_taken(customer.id, email):
             raise Conflict(EMAIL_OF_A_CONTACT, errors=[{"field": "email", "message": EMAIL_OF_A_CONTACT}])
         changes.append("email")
     if update.name is not None and update.name != customer.name:
         changes.append("name")
-    if not changes:
-        return customer
-
-    customer.email = email
-    customer.name = update.name if update.name is not None else customer.name
-    await _flush_unless_email_taken(session)
-    await emit(
-        session,
-        CustomerUpdated(id=customer.id, email=customer.email, name=customer.name, changes=changes),
-        company_id=customer.company_id,
-        entity=customer_entity(customer.id),
-        context=context,
-    )
-    return customer
+    if changes:
+        customer.email = email
+        customer.name = update.name if update.name is not None else customer.name
+        customer.version += 1
+        # Another customer's email is refused by the unique constraint.
+        await _flush_unless_email_taken(session)
+        await emit(
+            session,
+            CustomerUpdated(id=customer.id, email=customer.email, name=customer.name, changes=changes),
+            company_id=company_id,
+            entity=customer_entity(customer),
+            context=context,
+        )
+    return CustomerRead.of(customer, contact_count=contact_count)
 
 
 async def delete_customer(
     session: AsyncSession, principals: PrincipalDirectory, customer_id: uuid.UUID, *, context: RequestContext
 ) -> None:
     """Delete the customer; the database deletes its contacts and addresses with it."""
-    customer = await lock_customer(session, await staff_customer(session, context, customer_id, scope=WRITE_SCOPE))
+    customer = await staff_customer(session, context, customer_id, scope=WRITE_SCOPE, lock=True)
     contact_ids = await ContactRepository(session, customer.company_id).ids_for_customer(customer.id)
+    # The deletion is the customer's last version.
+    customer.version += 1
     await CustomerRepository(session, customer.company_id).delete(customer)
     await session.flush()
+    await billing.release_customer_seat(session, customer.company_id)
     await emit(
         session,
         CustomerDeleted(id=customer.id, email=customer.email, contact_ids=contact_ids),
         company_id=customer.company_id,
-        entity=customer_entity(customer.id),
+        entity=customer_entity(customer),
         context=context,
     )
     # Sessions of the primary account and of every contact end on their next request.
@@ -144,6 +153,5 @@ async def _flush_unless_email_taken(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError as error:
-        # Another request took the email between our check and our write.
         await session.rollback()
         raise _email_taken() from error

@@ -41,21 +41,24 @@ class StorefrontAccountRepository:
         return found
 
     async def set_first_password(self, account: StorefrontAccount, password_hash: str, at: datetime) -> bool:
-        """Give `account` its first password, only if it still has none: False when another setup did first.
+        """Give `account` its first password (its next version), only if it still has none: False when another
+        setup did first.
 
-        A conditional update and its row count, so the one-shot holds without row locks (SQLite).
+        A conditional update, so the one-shot holds without row locks (SQLite).
         """
         model = type(account)
         company_id = self.customers.company_id
-        result = await self.session.execute(
+        version = await self.session.scalar(
             update(model)
             .where(model.company_id == company_id, model.id == account.id, model.password_hash.is_(None))
-            .values(password_hash=password_hash, password_set_at=at)
+            .values(password_hash=password_hash, password_set_at=at, version=model.version + 1)
+            .returning(model.version)
             .execution_options(synchronize_session=False)
         )
-        if getattr(result, "rowcount", 0) != 1:
+        if version is None:
             return False
         # What the row now holds, without marking the object changed (no second UPDATE at flush).
         set_committed_value(account, "password_hash", password_hash)
         set_committed_value(account, "password_set_at", at)
+        set_committed_value(account, "version", version)
         return True

@@ -1,16 +1,15 @@
 """Storefront sign-in, password setup and "who am I" bodies."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import StringConstraints
 
+from contracts.identity import AccountType as AccountType
 from kit.schemas import CamelModel
 from services.identity.accounts.schemas import LoginRequest, NewPassword
 from services.identity.companies.schemas import CompanySummary
 from services.identity.models import ContactRole
-
-AccountType = Literal["customer", "contact"]
 
 
 class SetupPasswordRequest(CamelModel):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import StorefrontPasswordSet, StorefrontSignedIn
 from kit.context import RequestContext
 from kit.db import utcnow
 from kit.errors import Conflict, InvalidInput, Unauthorized
@@ -24,7 +25,7 @@ from services.identity.accounts.service import BAD_CREDENTIALS
 from services.identity.companies.repository import CompanyRepository
 from services.identity.customers.repository import CustomerRepository
 from services.identity.models import Company, ContactRole, Customer, CustomerContact
-from services.identity.storefront.events import StorefrontPasswordSet, StorefrontSignedIn, account_entity
+from services.identity.storefront.events import account_entity
 from services.identity.storefront.repository import StorefrontAccount, StorefrontAccountRepository
 from services.identity.storefront.schemas import AccountType, SetupPasswordRequest, StorefrontLoginRequest
 
@@ -109,7 +110,7 @@ async def setup_password(
             account_type=kind, id=account.id, customer_id=customer_id_of(account), email=account.email
         ),
         company_id=company_id,
-        entity=account_entity(kind, account.id),
+        entity=account_entity(kind, account),
         context=context,
         actor=_actor(account),
     )
@@ -159,7 +160,8 @@ async def login(
         session,
         StorefrontSignedIn(account_type=kind, id=account.id, customer_id=signed_in.customer.id, method="password"),
         company_id=company_id,
-        entity=account_entity(kind, account.id),
+        # A sign-in changes nothing of the account: the event carries its version as it stands.
+        entity=account_entity(kind, account),
         context=context,
         actor=_actor(account),
     )

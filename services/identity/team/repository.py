@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kit.pagination import encode_cursor, keyset_page
 from kit.repository import TenantRepository
@@ -141,13 +142,19 @@ class InviteTokenRepository:
         )
         return invite
 
-    async def claim(self, invite_id: uuid.UUID, now: datetime) -> bool:
-        """Mark the invite accepted if it still is pending; False when another acceptance (or a
-        revocation) got there first. One conditional update: atomic on SQLite as on PostgreSQL."""
-        result = await self.session.execute(
+    async def claim(self, invite: Invite, now: datetime) -> bool:
+        """Mark the invite accepted (its next version) if it still is pending; False when another acceptance
+        (or a revocation) got there first. One conditional update: atomic on SQLite as on PostgreSQL."""
+        version = await self.session.scalar(
             update(Invite)
-            .where(Invite.id == invite_id, _pending(now))
-            .values(accepted_at=now)
+            .where(Invite.id == invite.id, _pending(now))
+            .values(accepted_at=now, version=Invite.version + 1)
+            .returning(Invite.version)
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        if version is None:
+            return False
+        # What the row now holds, without marking the object changed (no second UPDATE at flush).
+        set_committed_value(invite, "accepted_at", now)
+        set_committed_value(invite, "version", version)
+        return True

@@ -8,30 +8,32 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.context import RequestContext
-from kit.db import new_id, utcnow
-from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, PlanLimitReached, Unauthorized
-from kit.outbox import emit
-from kit.repository import found
-from services.identity.accounts.access import StaffAccess, staff_access
-from services.identity.accounts.events import UserCreated, membership_entity, user_entity
-from services.identity.accounts.passwords import PasswordGuard, hash_password, verify_password
-from services.identity.accounts.principals import PrincipalDirectory, staff_entry
-from services.identity.accounts.repository import UserRepository, normalize_email
-from services.identity.accounts.service import BAD_CREDENTIALS, SignedIn, grant_membership, user_actor
-from services.identity.billing.service import lock_plan
-from services.identity.companies.events import company_entity
-from services.identity.companies.repository import CompanyRepository
-from services.identity.models import Company, Invite, Membership, Plan, StaffRole, User
-from services.identity.team.events import (
+from contracts.identity import (
     InviteAccepted,
     InviteCreated,
     InviteRevoked,
     MembershipRemoved,
     MembershipRoleChanged,
     OwnershipTransferred,
-    invite_entity,
+    UserCreated,
 )
+from kit.context import RequestContext
+from kit.db import new_id, utcnow
+from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from kit.outbox import emit
+from kit.repository import found
+from services.identity.accounts.access import StaffAccess, staff_access
+from services.identity.accounts.events import membership_entity, user_entity
+from services.identity.accounts.passwords import PasswordGuard, hash_password, verify_password
+from services.identity.accounts.principals import PrincipalDirectory, staff_entry
+from services.identity.accounts.repository import UserRepository, normalize_email
+from services.identity.accounts.service import BAD_CREDENTIALS, SignedIn, grant_membership, user_actor
+from services.identity.billing import service as billing
+from services.identity.billing.repository import CountersRepository
+from services.identity.companies.events import company_entity
+from services.identity.companies.repository import CompanyRepository
+from services.identity.models import Company, Invite, Membership, StaffRole, User
+from services.identity.team.events import invite_entity
 from services.identity.team.repository import (
     InviteRepository,
     InviteTokenRepository,
@@ -109,9 +111,10 @@ async def _change_role(session: AsyncSession, member: Member, role: StaffRole, *
         to_role=role,
     )
     membership.role = role
+    membership.version += 1
     await session.flush()
     await emit(
-        session, changed, company_id=membership.company_id, entity=membership_entity(membership.id), context=context
+        session, changed, company_id=membership.company_id, entity=membership_entity(membership), context=context
     )
 
 
@@ -151,13 +154,16 @@ async def remove_member(
     if membership.role is StaffRole.OWNER:
         raise Conflict(OWNER_NOT_REMOVABLE)
     member = await _member(session, membership)
+    # The removal is the membership's last version.
+    membership.version += 1
     await repository.delete(membership)
     await session.flush()
+    await billing.release_team_seat(session, membership.company_id)
     await emit(
         session,
         MembershipRemoved(id=membership.id, user_id=membership.user_id, email=member.user.email, role=membership.role),
         company_id=membership.company_id,
-        entity=membership_entity(membership.id),
+        entity=membership_entity(membership),
         context=context,
     )
     principals.remove_after_commit(session, membership.id)
@@ -168,10 +174,13 @@ async def transfer_ownership(
 ) -> tuple[Member, Member]:
     """The target becomes OWNER, the current owner ADMIN: (new owner, previous owner).
 
-    Both rows are locked, the caller's first and re-read: two transfers at once queue on the owner's
-    row, and the second then finds its caller no longer owner. There is always exactly one owner.
+    The company's row is locked first (the transfer is an event about it, one version of it; a deletion
+    takes the same lock first, so the two queue rather than deadlock), then both memberships, the
+    caller's first and re-read: two transfers at once queue, and the second then finds its caller no
+    longer owner. There is always exactly one owner.
     """
     access = await staff_access(session, context)
+    company = found(await CompanyRepository(session).lock(access.membership.company_id), "Company")
     repository = TeamRepository(session, access.membership.company_id)
     if await repository.lock(access.membership.id) is None:
         raise Forbidden("You are not a member of this company.")
@@ -182,6 +191,7 @@ async def transfer_ownership(
 
     previous_owner = await _member(session, access.membership)
     new_owner = await _member(session, target)
+    company.version += 1
     await emit(
         session,
         OwnershipTransferred(
@@ -191,7 +201,7 @@ async def transfer_ownership(
             to_user_id=new_owner.user.id,
         ),
         company_id=target.company_id,
-        entity=company_entity(target.company_id),
+        entity=company_entity(company),
         context=context,
     )
     await _change_role(session, previous_owner, StaffRole.ADMIN, context=context)
@@ -207,13 +217,6 @@ def invite_status(invite: Invite, now: datetime) -> InviteStatus:
 def accept_path(token: str) -> str:
     # token_urlsafe only yields URL-safe characters: nothing to escape.
     return ACCEPT_PATH + token
-
-
-def _team_limit_reached(plan: Plan, limit: int) -> PlanLimitReached:
-    return PlanLimitReached(
-        f"Your {plan.name} plan allows {limit} team members (maxTeamMembers), pending invites included. "
-        "Upgrade your plan in Billing to add more."
-    )
 
 
 def _email_error(message: str) -> list[dict[str, str]]:
@@ -232,8 +235,10 @@ async def create_invite(
         )
     company_id = access.membership.company_id
     email = normalize_email(request.email)
+    if not await CompanyRepository(session).hold(company_id):
+        raise NotFound("Company not found.")
     # Taken before the checks: with it, two invites of one company (same email or last seat) queue here.
-    plan = await lock_plan(session, company_id)
+    found(await CountersRepository(session, company_id).lock(), "Company")
     now = utcnow()
 
     team = TeamRepository(session, company_id)
@@ -245,9 +250,7 @@ async def create_invite(
     if await invites.pending_for_email(email, now) is not None:
         message = f"{email} already has a pending invite; revoke it first to send a new one."
         raise Conflict(message, errors=_email_error(message))
-    limit = plan.max_team_members
-    if limit is not None and await team.count() + await invites.count_pending(now) >= limit:
-        raise _team_limit_reached(plan, limit)
+    await billing.take_team_seat(session, company_id)
 
     token = secrets.token_urlsafe(32)
     invite = invites.add(
@@ -259,6 +262,7 @@ async def create_invite(
             token_hash=hash_token(token),
             invited_by_user_id=access.membership.user_id,
             expires_at=now + timedelta(days=invite_days),
+            version=1,
         )
     )
     await session.flush()
@@ -266,7 +270,7 @@ async def create_invite(
         session,
         InviteCreated(id=invite.id, email=invite.email, role=invite.role, expires_at=invite.expires_at),
         company_id=company_id,
-        entity=invite_entity(invite.id),
+        entity=invite_entity(invite),
         context=context,
     )
     return CreatedInvite(invite=invite, token=token)
@@ -296,13 +300,18 @@ async def revoke_invite(session: AsyncSession, invite_id: uuid.UUID, *, context:
     """Cancel a pending or expired invite; its link stops working. Accepted or revoked ones are not found."""
     access = await _team_manager(session, context, action="revoke invites")
     invite = found(await InviteRepository(session, access.membership.company_id).lock_open(invite_id), "Invite")
-    invite.revoked_at = utcnow()
+    now = utcnow()
+    invite.revoked_at = now
+    invite.version += 1
     await session.flush()
+    if invite.expires_at > now:
+        # A pending invite's seat comes back; an expired one's was given back by a recount, or will be.
+        await billing.release_team_seat(session, invite.company_id)
     await emit(
         session,
         InviteRevoked(id=invite.id, email=invite.email),
         company_id=invite.company_id,
-        entity=invite_entity(invite.id),
+        entity=invite_entity(invite),
         context=context,
     )
 
@@ -336,8 +345,12 @@ async def accept_invite(
     sign-in, and fails with the same answer. The invite is claimed by a conditional update before
     anything is written, so a link is accepted once on every database (SQLite has no row locks).
     """
-    invite = _usable(await InviteTokenRepository(session).lock(hash_token(request.token)), utcnow())
-    company_id = invite.company_id
+    tokens = InviteTokenRepository(session)
+    company_id = _usable(await tokens.get(hash_token(request.token)), utcnow()).company_id
+    # The company before the invite, in the order a deletion locks them.
+    if not await CompanyRepository(session).hold(company_id):
+        raise NotFound(INVALID_INVITE)
+    invite = _usable(await tokens.lock(hash_token(request.token)), utcnow())
     users = UserRepository(session)
     user = await users.get_by_email(invite.email)
     if user is None:
@@ -362,7 +375,7 @@ async def accept_invite(
         session,
         InviteAccepted(id=invite.id, email=invite.email, user_id=user.id, membership_id=membership.id),
         company_id=company_id,
-        entity=invite_entity(invite.id),
+        entity=invite_entity(invite),
         context=context,
         actor=actor,
     )
@@ -372,8 +385,9 @@ async def accept_invite(
 
 
 async def _claim(session: AsyncSession, invite: Invite) -> None:
-    """Take the invite for this acceptance, or 404 if a concurrent one (or a revocation) took it first."""
-    if not await InviteTokenRepository(session).claim(invite.id, utcnow()):
+    """Take the invite for this acceptance (its next version), or 404 if a concurrent one (or a revocation)
+    took it first."""
+    if not await InviteTokenRepository(session).claim(invite, utcnow()):
         raise NotFound(INVALID_INVITE)
 
 
@@ -390,7 +404,13 @@ async def _new_user(
     session: AsyncSession, invite: Invite, request: InviteAccept, password_hash: str, *, context: RequestContext
 ) -> User:
     user = UserRepository(session).add(
-        User(id=new_id(), email=invite.email, name=_require_name(invite, request), password_hash=password_hash)
+        User(
+            id=new_id(),
+            email=invite.email,
+            name=_require_name(invite, request),
+            password_hash=password_hash,
+            version=1,
+        )
     )
     try:
         await session.flush()
@@ -404,7 +424,7 @@ async def _new_user(
         session,
         UserCreated(id=user.id, email=user.email, name=user.name),
         company_id=invite.company_id,
-        entity=user_entity(user.id),
+        entity=user_entity(user),
         context=context,
         actor=user_actor(user.id),
     )

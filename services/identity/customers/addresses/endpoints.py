@@ -36,7 +36,7 @@ async def list_addresses(session: Session, context: Context, customer_id: uuid.U
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(Unauthorized, Forbidden, NotFound))
 async def add_address(session: Session, context: Context, customer_id: uuid.UUID, body: AddressCreate) -> AddressRead:
     """Add an address; the customer's first one, or one sent with `isDefault: true`, becomes the default."""
-    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE)
+    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE, lock=True)
     return AddressRead.of(await service.add_address(session, customer, body, context=context))
 
 
@@ -44,7 +44,7 @@ async def add_address(session: Session, context: Context, customer_id: uuid.UUID
 async def update_address(
     session: Session, context: Context, customer_id: uuid.UUID, address_id: uuid.UUID, body: AddressUpdate
 ) -> AddressRead:
-    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE)
+    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE, lock=True)
     return AddressRead.of(await service.update_address(session, customer, address_id, body, context=context))
 
 
@@ -55,7 +55,7 @@ async def update_address(
 )
 async def delete_address(session: Session, context: Context, customer_id: uuid.UUID, address_id: uuid.UUID) -> None:
     """Delete the address; deleting the default makes the oldest remaining one the default."""
-    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE)
+    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE, lock=True)
     await service.delete_address(session, customer, address_id, context=context)
 
 
@@ -68,7 +68,7 @@ async def list_own_addresses(session: Session, context: Context) -> Page[Address
 
 @storefront_router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(Unauthorized, Forbidden))
 async def add_own_address(session: Session, context: Context, body: AddressCreate) -> AddressRead:
-    access = await service.storefront_admin(session, context)
+    access = await service.storefront_admin(session, context, lock=True)
     return AddressRead.of(await service.add_address(session, access.customer, body, context=context))
 
 
@@ -76,7 +76,7 @@ async def add_own_address(session: Session, context: Context, body: AddressCreat
 async def update_own_address(
     session: Session, context: Context, address_id: uuid.UUID, body: AddressUpdate
 ) -> AddressRead:
-    access = await service.storefront_admin(session, context)
+    access = await service.storefront_admin(session, context, lock=True)
     return AddressRead.of(await service.update_address(session, access.customer, address_id, body, context=context))
 
 
@@ -86,5 +86,5 @@ async def update_own_address(
     responses=problem_responses(Unauthorized, Forbidden, NotFound),
 )
 async def delete_own_address(session: Session, context: Context, address_id: uuid.UUID) -> None:
-    access = await service.storefront_admin(session, context)
+    access = await service.storefront_admin(session, context, lock=True)
     await service.delete_address(session, access.customer, address_id, context=context)

@@ -1,56 +1,20 @@
-"""Events raised about customer addresses (entity type `Address`).
+"""Events about customer addresses (entity type `Address`), built from the row as it is after the change."""
 
-Created and updated carry the whole address: the orders service keeps a copy to ship to.
-"""
-
-import uuid
-from typing import ClassVar
-
-from kit.events import EntityRef, Event
+from contracts.identity import AddressCreated, AddressUpdated
+from kit.events import EntityRef
 from services.identity.models import Address
 
 ENTITY_TYPE = "Address"
 
 
-def address_entity(address_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type=ENTITY_TYPE, id=str(address_id))
+def address_entity(address: Address) -> EntityRef:
+    """The address at its current version: bump `address.version` first when the event is a change."""
+    return EntityRef(type=ENTITY_TYPE, id=str(address.id), version=address.version)
 
 
-class AddressSnapshot(Event):
-    """The fields of an address as they are after the change; not an event type of its own."""
-
-    id: uuid.UUID
-    customer_id: uuid.UUID
-    label: str | None
-    recipient: str | None
-    line1: str
-    line2: str | None
-    city: str
-    region: str | None
-    postal_code: str
-    country: str
-    phone: str | None
-    is_default: bool
+def address_created(address: Address) -> AddressCreated:
+    return AddressCreated.model_validate(address)
 
 
-class AddressCreated(AddressSnapshot):
-    event_type: ClassVar[str] = "AddressCreated"
-
-    @classmethod
-    def of(cls, address: Address) -> "AddressCreated":
-        return cls.model_validate(address)
-
-
-class AddressUpdated(AddressSnapshot):
-    event_type: ClassVar[str] = "AddressUpdated"
-
-    @classmethod
-    def of(cls, address: Address) -> "AddressUpdated":
-        return cls.model_validate(address)
-
-
-class AddressDeleted(Event):
-    event_type: ClassVar[str] = "AddressDeleted"
-
-    id: uuid.UUID
-    customer_id: uuid.UUID
+def address_updated(address: Address) -> AddressUpdated:
+    return AddressUpdated.model_validate(address)

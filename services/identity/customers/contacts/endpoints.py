@@ -34,7 +34,7 @@ async def list_contacts(session: Session, context: Context, customer_id: uuid.UU
 )
 async def add_contact(session: Session, context: Context, customer_id: uuid.UUID, body: ContactCreate) -> ContactRead:
     """Give someone their own sign-in for the customer; they set a password at the storefront's setup-password page."""
-    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE)
+    customer = await customers.staff_customer(session, context, customer_id, scope=customers.WRITE_SCOPE, lock=True)
     return ContactRead.of(await service.add_contact(session, customer, body, context=context))
 
 
@@ -77,7 +77,7 @@ async def list_own_contacts(session: Session, context: Context) -> ContactList:
     "", status_code=status.HTTP_201_CREATED, responses=problem_responses(Unauthorized, Forbidden, Conflict)
 )
 async def add_own_contact(session: Session, context: Context, body: ContactCreate) -> ContactRead:
-    access = await service.storefront_admin(session, context)
+    access = await service.storefront_admin(session, context, lock=True)
     return ContactRead.of(await service.add_contact(session, access.customer, body, context=context))
 
 

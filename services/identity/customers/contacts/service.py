@@ -3,24 +3,23 @@ removal, and the principal directory that makes role changes and removals apply 
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import (
+    CustomerContactCreated,
+    CustomerContactRemoved,
+    CustomerContactRoleChanged,
+    CustomerContactUpdated,
+)
 from kit.context import RequestContext
-from kit.db import new_id
+from kit.db import new_id, utcnow
 from kit.errors import Conflict
 from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import CustomerAccess, customer_access
 from services.identity.accounts.principals import PrincipalDirectory, contact_entry
 from services.identity.accounts.repository import normalize_email
-from services.identity.customers.contacts.events import (
-    CustomerContactCreated,
-    CustomerContactRemoved,
-    CustomerContactRoleChanged,
-    CustomerContactUpdated,
-    contact_entity,
-)
+from services.identity.customers.contacts.events import contact_entity
 from services.identity.customers.contacts.schemas import (
     ContactCreate,
     ContactList,
@@ -29,7 +28,6 @@ from services.identity.customers.contacts.schemas import (
     PrimaryAccountRead,
 )
 from services.identity.customers.repository import ContactRepository
-from services.identity.customers.service import lock_customer
 from services.identity.models import Customer, CustomerContact
 
 EMAIL_TAKEN = "A contact with this email already exists for this customer."
@@ -42,9 +40,12 @@ def _email_conflict(message: str) -> Conflict:
     return Conflict(message, errors=[{"field": "email", "message": message}])
 
 
-async def storefront_admin(session: AsyncSession, context: RequestContext) -> CustomerAccess:
-    """The storefront caller, when they may manage their customer's contacts (ADMIN or the primary account)."""
-    access = await customer_access(session, context)
+async def storefront_admin(session: AsyncSession, context: RequestContext, *, lock: bool = False) -> CustomerAccess:
+    """The storefront caller, when they may manage their customer's contacts (ADMIN or the primary account).
+
+    `lock` holds the customer's row until commit (adding a contact needs it).
+    """
+    access = await customer_access(session, context, lock=lock)
     access.require_admin("manage contacts")
     return access
 
@@ -57,39 +58,37 @@ async def contact_list(session: AsyncSession, customer: Customer) -> ContactList
 async def add_contact(
     session: AsyncSession, customer: Customer, request: ContactCreate, *, context: RequestContext
 ) -> CustomerContact:
-    # Locked so the customer's own email cannot change to this one (or the customer vanish) meanwhile.
-    customer = await lock_customer(session, customer)
-    contacts = ContactRepository(session, customer.company_id)
+    """Add a contact to `customer`, whose row the caller holds locked (so its own email cannot change to this
+    one, nor the customer vanish, meanwhile). The answer is the contact as written."""
     email = normalize_email(request.email)
     # Sign-in matches email and password within the company: the same person twice under one customer
     # would make it a guess.
     if email == customer.email:
         raise _email_conflict(PRIMARY_EMAIL)
-    if await contacts.email_taken(customer.id, email):
-        raise _email_conflict(EMAIL_TAKEN)
-    contact = contacts.add(
-        CustomerContact(
-            id=new_id(),
-            company_id=customer.company_id,
-            customer_id=customer.id,
-            email=email,
-            name=request.name,
-            role=request.role,
-        )
+    now = utcnow()
+    contact = CustomerContact(
+        id=new_id(),
+        company_id=customer.company_id,
+        customer_id=customer.id,
+        email=email,
+        name=request.name,
+        role=request.role,
+        password_hash=None,
+        password_set_at=None,
+        created_at=now,
+        updated_at=now,
+        version=1,
     )
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        # A concurrent request added the same email to this customer after our check.
-        await session.rollback()
-        raise _email_conflict(EMAIL_TAKEN) from error
+    # A contact of this customer with the email already is refused by the unique constraint.
+    if not await ContactRepository(session, customer.company_id).insert_new(contact):
+        raise _email_conflict(EMAIL_TAKEN)
     await emit(
         session,
         CustomerContactCreated(
             id=contact.id, customer_id=customer.id, email=contact.email, name=contact.name, role=contact.role
         ),
         company_id=customer.company_id,
-        entity=contact_entity(contact.id),
+        entity=contact_entity(contact),
         context=context,
     )
     return contact
@@ -121,28 +120,31 @@ async def update_contact(
     contact.role = to_role
     if name_changes:
         contact.name = update.name
-    await session.flush()
 
+    # Each event is one version of the contact: a role and a name changed at once are two.
     if role_changes:
+        contact.version += 1
         await emit(
             session,
             CustomerContactRoleChanged(
                 id=contact.id, customer_id=customer.id, email=contact.email, from_role=from_role, to_role=to_role
             ),
             company_id=customer.company_id,
-            entity=contact_entity(contact.id),
+            entity=contact_entity(contact),
             context=context,
         )
         # The contact's sessions carry the new role from their next request on.
         principals.publish_after_commit(session, contact_entry(contact))
     if name_changes:
+        contact.version += 1
         await emit(
             session,
             CustomerContactUpdated(id=contact.id, customer_id=customer.id, name=contact.name),
             company_id=customer.company_id,
-            entity=contact_entity(contact.id),
+            entity=contact_entity(contact),
             context=context,
         )
+    await session.flush()
     return contact
 
 
@@ -161,13 +163,14 @@ async def remove_contact(
     contact = found(await contacts.get_for_customer(customer.id, contact_id, lock=True), "Contact")
     if acting is not None and acting.id == contact.id:
         raise Conflict(CANNOT_REMOVE_YOURSELF)
+    contact.version += 1
     await contacts.delete(contact)
     await session.flush()
     await emit(
         session,
         CustomerContactRemoved(id=contact.id, customer_id=customer.id, email=contact.email, role=contact.role),
         company_id=customer.company_id,
-        entity=contact_entity(contact.id),
+        entity=contact_entity(contact),
         context=context,
     )
     # Their session stops working on their next request.
