@@ -4,8 +4,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from contracts.identity import CompanyDeleted
 from kit.bus import Bus
 from kit.consumer import EventConsumer
+from kit.purge import PurgePlan, schedule_purge
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.catalog.customers import events as customer_events
@@ -20,6 +22,7 @@ from services.catalog.tenants import events as tenant_events
 consumer = EventConsumer("catalog")
 tenant_events.register(consumer)
 customer_events.register(consumer)
+consumer.on(CompanyDeleted)(schedule_purge)
 
 SPEC = ServiceSpec(
     name="catalog",
@@ -33,6 +36,8 @@ SPEC = ServiceSpec(
         storefront_endpoints.router,
     ],
     consumer=consumer,
+    # Every table with company rows, children first.
+    purge=PurgePlan(tables=("price_overrides", "products", "product_counters", "customers", "tenants")),
 )
 
 
@@ -42,6 +47,14 @@ def create_app(
     *,
     bus: Bus | None = None,
     run_relay: bool = False,
+    run_worker: bool = False,
 ) -> FastAPI:
     settings = settings or CatalogSettings()
-    return create_service_app(SPEC, settings.database_url, platform or PlatformSettings(), bus=bus, run_relay=run_relay)
+    return create_service_app(
+        SPEC,
+        settings.database_url,
+        platform or PlatformSettings(),
+        bus=bus,
+        run_relay=run_relay,
+        run_worker=run_worker,
+    )

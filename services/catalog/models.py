@@ -1,6 +1,5 @@
 """Catalog's tables. Only this service reads or writes them."""
 
-import enum
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -8,6 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The status vocabulary is part of catalog's event contract; the column stores the same values.
+from contracts.catalog import ProductStatus as ProductStatus
 from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata
 
 # Money: exact decimals with two places, up to 9,999,999,999.99, in the company's currency.
@@ -20,18 +21,11 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class ProductStatus(enum.StrEnum):
-    """ACTIVE products are sold and count toward maxProducts; ARCHIVED ones are kept but hidden."""
-
-    ACTIVE = "ACTIVE"
-    ARCHIVED = "ARCHIVED"
-
-
 class Tenant(TenantMixin, TimestampMixin, Base):
     """A company as catalog knows it from identity's events, with the plan limit catalog enforces.
 
     Fields stay empty until the event that carries them arrives: events of one company may come in
-    any order.
+    any order, so each part keeps the version of the entity it was taken from and takes only newer ones.
     """
 
     __tablename__ = "tenants"
@@ -48,16 +42,16 @@ class Tenant(TenantMixin, TimestampMixin, Base):
     trial_ends_at: Mapped[datetime | None]
     # Active SKUs the plan allows; None is unlimited.
     max_products: Mapped[int | None]
-    # occurredAt of the last company / subscription event applied: an older one arriving later is ignored.
-    company_updated_from_event_at: Mapped[datetime | None]
-    subscription_updated_from_event_at: Mapped[datetime | None]
+    # Versions of the company and of its subscription last applied (0: none yet); older events are ignored.
+    company_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    subscription_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Customer(TenantMixin, TimestampMixin, Base):
     """A company's customer as catalog knows it from identity's events: enough to check price overrides.
 
-    A deleted customer stays as a tombstone (`deleted_at`, no email or name), so an older event about
-    it arriving late cannot bring it back.
+    A deleted customer stays as a tombstone (`deleted_at`, no email or name) at the version of its
+    deletion, the highest it ever has: an older event about it arriving late cannot bring it back.
     """
 
     __tablename__ = "customers"
@@ -67,7 +61,8 @@ class Customer(TenantMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     deleted_at: Mapped[datetime | None]
-    updated_from_event_at: Mapped[datetime | None]
+    # The customer's version in identity last applied; older events are ignored.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Product(IdMixin, TimestampMixin, TenantMixin, Base):
@@ -95,6 +90,8 @@ class Product(IdMixin, TimestampMixin, TenantMixin, Base):
     )
     category: Mapped[str | None] = mapped_column(String(100))
     image_url: Mapped[str | None] = mapped_column(String(2000))
+    # 1 on create, +1 with each event raised about it (in the same transaction, the row locked).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class PriceOverride(IdMixin, TimestampMixin, TenantMixin, Base):
@@ -112,3 +109,20 @@ class PriceOverride(IdMixin, TimestampMixin, TenantMixin, Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    # 1 on create, +1 with each event raised about it (in the same transaction, the row locked).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class ProductCounter(Base):
+    """How many ACTIVE products the company has, kept with every change: maxProducts is checked against it
+    without counting the catalog, so a create costs the same at 1,000 products as at 100,000.
+
+    Its row lock serializes what changes the count (two creates cannot both slip under the limit), and its
+    version orders the counts product events carry (`activeProductsVersion`).
+    """
+
+    __tablename__ = "product_counters"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    active_products: Mapped[int]
+    version: Mapped[int]

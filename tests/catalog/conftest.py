@@ -1,4 +1,5 @@
-"""Catalog test fixtures: the service on a fresh PostgreSQL database, fed by real RabbitMQ."""
+"""Catalog test fixtures: the service, its API and its worker in one process, on a fresh PostgreSQL database,
+fed by real RabbitMQ."""
 
 from collections.abc import AsyncIterator
 
@@ -19,6 +20,6 @@ from tests.support.services import running_service
 async def catalog(
     platform: PlatformSettings, new_database: DatabaseFactory, signer: ContextSigner
 ) -> AsyncIterator[Catalog]:
-    app = create_app(CatalogSettings(database_url=await new_database("catalog")), platform)
+    app = create_app(CatalogSettings(database_url=await new_database("catalog")), platform, run_worker=True)
     async with running_service("catalog", app, platform, signer) as service:
         yield Catalog(service, platform)

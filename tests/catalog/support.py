@@ -9,17 +9,27 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from contracts.identity import (
+    CompanyCreated,
+    CompanyUpdated,
+    CustomerCreated,
+    CustomerDeleted,
+    CustomerUpdated,
+    PlanLimits,
+)
 from kit.context import ContextSigner, Principal
 from kit.db import utcnow
-from kit.events import Actor, EntityRef, EventEnvelope
+from kit.events import Actor, EntityRef, Event, EventEnvelope
 from kit.settings import PlatformSettings
 from services.catalog.app import SPEC
 from services.catalog.models import Base
 from tests.conftest import context_headers
-from tests.support.events import STARTER_LIMITS, publish_event, trial_started, wait_until_processed
+from tests.contracts.envelopes import STARTER_LIMITS, trial_started
+from tests.support.events import publish_event, wait_until_processed
 from tests.support.services import RunningService
 
 PRODUCTS = "/api/v1/products"
+IMPORT = f"{PRODUCTS}/import"
 OVERRIDES = "/api/v1/price-overrides"
 LIMITS = "/api/v1/catalog/limits"
 STORE_PRODUCTS = "/storefront/products"
@@ -31,71 +41,77 @@ IDENTITY_ACTOR = Actor(type="USER", id=uuid.UUID("0190a0a0-0000-7000-8000-000000
 
 
 def identity_event(
-    event_type: str,
-    company_id: uuid.UUID,
-    entity: EntityRef,
-    data: dict[str, Any],
-    occurred_at: datetime | None = None,
+    event: Event, company_id: uuid.UUID, entity: EntityRef, occurred_at: datetime | None = None
 ) -> EventEnvelope:
-    """An envelope as identity's relay would publish it."""
+    """`event` (a contract class of identity's) in the envelope identity's relay would publish."""
     return EventEnvelope(
-        type=event_type,
-        version=1,
+        type=event.event_type,
+        version=event.event_version,
         occurred_at=occurred_at or utcnow(),
         company_id=company_id,
         actor=IDENTITY_ACTOR,
         ip_address="198.51.100.20",
         request_id=uuid.uuid4().hex,
         entity=entity,
-        data=data,
+        data=event.model_dump(mode="json", by_alias=True),
     )
+
+
+def company_entity(company_id: uuid.UUID, version: int) -> EntityRef:
+    return EntityRef(type="Company", id=str(company_id), version=version)
 
 
 def company_created(
     company_id: uuid.UUID, *, currency: str = "USD", show_prices_to_guests: bool = False
 ) -> EventEnvelope:
     tag = company_id.hex[:8]
-    data = {
-        "id": str(company_id),
-        "name": f"Acme {tag}",
-        "slug": f"acme-{tag}",
-        "currency": currency,
-        "showPricesToGuests": show_prices_to_guests,
-    }
-    return identity_event("CompanyCreated", company_id, EntityRef(type="Company", id=str(company_id)), data)
-
-
-def company_updated(company_id: uuid.UUID, *, currency: str, show_prices_to_guests: bool) -> EventEnvelope:
-    tag = company_id.hex[:8]
-    data = {
-        "id": str(company_id),
-        "name": f"Acme {tag}",
-        "slug": f"acme-{tag}",
-        "previousSlug": f"acme-{tag}",
-        "currency": currency,
-        "showPricesToGuests": show_prices_to_guests,
-        "changes": ["currency", "showPricesToGuests"],
-    }
-    return identity_event("CompanyUpdated", company_id, EntityRef(type="Company", id=str(company_id)), data)
-
-
-def customer_event(
-    event_type: str, company_id: uuid.UUID, customer_id: uuid.UUID, name: str, occurred_at: datetime | None = None
-) -> EventEnvelope:
-    """CustomerCreated or CustomerUpdated, as identity raises them."""
-    data: dict[str, Any] = {"id": str(customer_id), "email": f"{customer_id.hex[:8]}@example.com", "name": name}
-    if event_type == "CustomerUpdated":
-        data["changes"] = ["name"]
-    return identity_event(event_type, company_id, EntityRef(type="Customer", id=str(customer_id)), data, occurred_at)
-
-
-def customer_deleted(
-    company_id: uuid.UUID, customer_id: uuid.UUID, occurred_at: datetime | None = None
-) -> EventEnvelope:
-    data = {"id": str(customer_id), "email": f"{customer_id.hex[:8]}@example.com", "contactIds": []}
-    return identity_event(
-        "CustomerDeleted", company_id, EntityRef(type="Customer", id=str(customer_id)), data, occurred_at
+    event = CompanyCreated(
+        id=company_id,
+        name=f"Acme {tag}",
+        slug=f"acme-{tag}",
+        currency=currency,
+        show_prices_to_guests=show_prices_to_guests,
     )
+    return identity_event(event, company_id, company_entity(company_id, 1))
+
+
+def company_updated(
+    company_id: uuid.UUID, *, currency: str, show_prices_to_guests: bool, version: int = 2
+) -> EventEnvelope:
+    tag = company_id.hex[:8]
+    event = CompanyUpdated(
+        id=company_id,
+        name=f"Acme {tag}",
+        slug=f"acme-{tag}",
+        previous_slug=f"acme-{tag}",
+        currency=currency,
+        show_prices_to_guests=show_prices_to_guests,
+        changes=["currency", "showPricesToGuests"],
+    )
+    return identity_event(event, company_id, company_entity(company_id, version))
+
+
+def plan_limits(max_products: int | None) -> PlanLimits:
+    return STARTER_LIMITS.model_copy(update={"max_products": max_products})
+
+
+def customer_entity(customer_id: uuid.UUID, version: int) -> EntityRef:
+    return EntityRef(type="Customer", id=str(customer_id), version=version)
+
+
+def customer_created(company_id: uuid.UUID, customer_id: uuid.UUID, name: str) -> EventEnvelope:
+    event = CustomerCreated(id=customer_id, email=f"{customer_id.hex[:8]}@example.com", name=name)
+    return identity_event(event, company_id, customer_entity(customer_id, 1))
+
+
+def customer_updated(company_id: uuid.UUID, customer_id: uuid.UUID, name: str, *, version: int) -> EventEnvelope:
+    event = CustomerUpdated(id=customer_id, email=f"{customer_id.hex[:8]}@example.com", name=name, changes=["name"])
+    return identity_event(event, company_id, customer_entity(customer_id, version))
+
+
+def customer_deleted(company_id: uuid.UUID, customer_id: uuid.UUID, *, version: int) -> EventEnvelope:
+    event = CustomerDeleted(id=customer_id, email=f"{customer_id.hex[:8]}@example.com", contact_ids=[])
+    return identity_event(event, company_id, customer_entity(customer_id, version))
 
 
 def product_body(**overrides: Any) -> dict[str, Any]:
@@ -135,13 +151,13 @@ class Catalog:
         company_id = uuid.uuid4()
         await self.deliver(
             company_created(company_id, currency=currency, show_prices_to_guests=show_prices_to_guests),
-            trial_started(company_id, limits={**STARTER_LIMITS, "maxProducts": max_products}),
+            trial_started(company_id, limits=plan_limits(max_products)),
         )
         return company_id
 
     async def new_customer(self, company_id: uuid.UUID, name: str = "Blue Plate Diner") -> uuid.UUID:
         customer_id = uuid.uuid4()
-        await self.deliver(customer_event("CustomerCreated", company_id, customer_id, name))
+        await self.deliver(customer_created(company_id, customer_id, name))
         return customer_id
 
     # Callers, as the gateway signs them.
@@ -230,6 +246,15 @@ class Catalog:
         statement = select(func.count()).select_from(model).where(model.c.company_id == company_id)
         async with self.service.database.sessionmaker() as session:
             return int(await session.scalar(statement) or 0)
+
+
+async def import_csv(catalog: Catalog, company_id: uuid.UUID, text: str, **headers: str) -> httpx.Response:
+    """Import `text` as the company's staff (or with `headers`)."""
+    return await catalog.client.post(
+        IMPORT,
+        content=text.encode(),
+        headers={**(headers or catalog.staff(company_id)), "content-type": "text/csv"},
+    )
 
 
 def assert_problem(response: httpx.Response, status: int, *fields: str) -> dict[str, Any]:

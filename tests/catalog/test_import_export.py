@@ -6,21 +6,10 @@ import io
 import uuid
 from typing import Any
 
-import httpx
-
 from kit.events import Actor
-from tests.catalog.support import PRODUCTS, Catalog, assert_problem
+from tests.catalog.support import IMPORT, PRODUCTS, Catalog, assert_problem, import_csv
 
-IMPORT = f"{PRODUCTS}/import"
 EXPORT = f"{PRODUCTS}/export"
-
-
-async def import_csv(catalog: Catalog, company_id: uuid.UUID, text: str, **headers: str) -> httpx.Response:
-    return await catalog.client.post(
-        IMPORT,
-        content=text.encode(),
-        headers={**(headers or catalog.staff(company_id)), "content-type": "text/csv"},
-    )
 
 
 def rows_of(text: str) -> list[dict[str, str]]:
@@ -51,8 +40,20 @@ async def test_ten_thousand_rows_are_imported_with_an_event_for_each_product(cat
     assert all(event.actor == Actor(type="USER", id=user_id) for event in events)
     assert events[0].data["sku"] == "BULK-00000"
     assert (events[9_999].data["sku"], events[9_999].data["activeProducts"]) == ("BULK-09999", 10_000)
-    assert events[-1].data == {"created": 10_000, "updated": 0, "activeProducts": 10_000}
-    assert (events[-1].entity.type, events[-1].entity.id) == ("Catalog", str(company_id))
+    # Each count its own version, so the newest version is always the latest count.
+    assert [event.data["activeProductsVersion"] for event in events] == list(range(1, 10_002))
+    assert {event.entity.version for event in events[:-1]} == {1}
+    assert events[-1].data == {
+        "created": 10_000,
+        "updated": 0,
+        "activeProducts": 10_000,
+        "activeProductsVersion": 10_001,
+    }
+    assert (events[-1].entity.type, events[-1].entity.id, events[-1].entity.version) == (
+        "Catalog",
+        str(company_id),
+        10_001,
+    )
 
 
 async def test_rows_update_products_by_sku_in_any_letter_case(catalog: Catalog) -> None:
@@ -78,8 +79,10 @@ async def test_rows_update_products_by_sku_in_any_letter_case(catalog: Catalog) 
     assert by_id[soap["id"]] == soap
     [updated] = await catalog.events(company_id, "ProductUpdated")
     assert updated.data["changes"] == ["sku", "unitPrice", "category"]
+    assert (updated.entity.id, updated.entity.version) == (gloves["id"], 2)
     [summary] = await catalog.events(company_id, "ProductsImported")
-    assert summary.data == {"created": 1, "updated": 1, "activeProducts": 3}
+    # The count's versions: two creates, the new product, then the summary.
+    assert summary.data == {"created": 1, "updated": 1, "activeProducts": 3, "activeProductsVersion": 4}
 
 
 async def test_status_in_the_file_archives_and_restores(catalog: Catalog) -> None:

@@ -2,17 +2,16 @@
 company's customers (fed by identity's events), with the events every change raises."""
 
 import uuid
-from datetime import timedelta
 
-from kit.db import utcnow
 from kit.events import Actor
 from tests.catalog.support import (
     IDENTITY_ACTOR,
     OVERRIDES,
     Catalog,
     assert_problem,
+    customer_created,
     customer_deleted,
-    customer_event,
+    customer_updated,
 )
 
 
@@ -44,7 +43,7 @@ async def test_staff_sets_a_customer_price_and_it_reads_back_with_product_and_cu
     assert fetched.json() == override
     [event] = await catalog.events(company_id, "PriceOverrideSet")
     assert event.actor == Actor(type="USER", id=user_id)
-    assert (event.entity.type, event.entity.id) == ("PriceOverride", override["id"])
+    assert (event.entity.type, event.entity.id, event.entity.version) == ("PriceOverride", override["id"], 1)
     assert event.data == {
         "id": override["id"],
         "customerId": str(customer_id),
@@ -137,8 +136,10 @@ async def test_changing_a_price_raises_price_override_set_and_the_same_price_rai
     negative = await catalog.client.patch(path, json={"unitPrice": "-4"}, headers=catalog.staff(company_id))
 
     assert (changed.json()["unitPrice"], same.json()["unitPrice"]) == ("4.50", "4.50")
+    assert changed.json()["updatedAt"] > override["updatedAt"]
     assert_problem(negative, 422, "unitPrice")
-    assert [e.data["unitPrice"] for e in await catalog.events(company_id, "PriceOverrideSet")] == ["5.00", "4.50"]
+    events = await catalog.events(company_id, "PriceOverrideSet")
+    assert [(e.data["unitPrice"], e.entity.version) for e in events] == [("5.00", 1), ("4.50", 2)]
 
 
 async def test_removing_an_override_raises_price_override_removed(catalog: Catalog) -> None:
@@ -159,6 +160,7 @@ async def test_removing_an_override_raises_price_override_removed(catalog: Catal
     [event] = await catalog.events(company_id, "PriceOverrideRemoved")
     assert event.actor == Actor(type="SYSTEM", api_key_id=key_id)
     assert event.data == {"id": override["id"], "customerId": str(customer_id), "productId": product["id"]}
+    assert event.entity.version == 2
 
 
 async def test_list_filters_by_customer_and_product_and_pages_newest_first(catalog: Catalog) -> None:
@@ -229,13 +231,11 @@ async def test_customer_deleted_in_identity_takes_its_overrides_and_stays_delete
     product = await catalog.create_product(company_id)
     gone = await catalog.set_override(company_id, leaving, product["id"], "5.00")
     await catalog.set_override(company_id, staying, product["id"], "6.00")
-    deletion = customer_deleted(company_id, leaving)
+    deletion = customer_deleted(company_id, leaving, version=3)
 
     await catalog.deliver(deletion)
     # An update older than the deletion, arriving late (a retry), must not bring the customer back.
-    await catalog.deliver(
-        customer_event("CustomerUpdated", company_id, leaving, "Ghost", occurred_at=utcnow() - timedelta(minutes=1))
-    )
+    await catalog.deliver(customer_updated(company_id, leaving, "Ghost", version=2))
 
     assert [o["customerId"] for o in await catalog.overrides(company_id)] == [str(staying)]
     [removed] = await catalog.events(company_id, "PriceOverrideRemoved")
@@ -254,8 +254,8 @@ async def test_customer_deleted_in_identity_takes_its_overrides_and_stays_delete
 async def test_customer_deleted_before_catalog_heard_of_it_cannot_be_created_later(catalog: Catalog) -> None:
     company_id = await catalog.new_company()
     customer_id = uuid.uuid4()
-    created = customer_event("CustomerCreated", company_id, customer_id, "Late", occurred_at=utcnow())
-    deleted = customer_deleted(company_id, customer_id, occurred_at=utcnow() + timedelta(seconds=1))
+    created = customer_created(company_id, customer_id, "Late")
+    deleted = customer_deleted(company_id, customer_id, version=2)
     product = await catalog.create_product(company_id)
 
     await catalog.deliver(deleted)
@@ -275,6 +275,6 @@ async def test_customer_renamed_in_identity_shows_its_new_name(catalog: Catalog)
     product = await catalog.create_product(company_id)
     await catalog.set_override(company_id, customer_id, product["id"], "2.00")
 
-    await catalog.deliver(customer_event("CustomerUpdated", company_id, customer_id, "New Name"))
+    await catalog.deliver(customer_updated(company_id, customer_id, "New Name", version=2))
 
     assert [o["customerName"] for o in await catalog.overrides(company_id)] == ["New Name"]

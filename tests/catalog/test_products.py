@@ -44,7 +44,7 @@ async def test_staff_member_creates_a_product_that_reads_back_with_the_company_c
     [event] = await catalog.events(company_id)
     assert event.type == "ProductCreated"
     assert event.actor == Actor(type="USER", id=user_id)
-    assert (event.entity.type, event.entity.id) == ("Product", product["id"])
+    assert (event.entity.type, event.entity.id, event.entity.version) == ("Product", product["id"], 1)
     assert event.data == {
         "id": product["id"],
         "sku": "GLV-100",
@@ -57,6 +57,7 @@ async def test_staff_member_creates_a_product_that_reads_back_with_the_company_c
         "category": "Gloves",
         "imageUrl": "https://cdn.example.com/glv-100.png",
         "activeProducts": 1,
+        "activeProductsVersion": 1,
     }
 
 
@@ -345,6 +346,9 @@ async def test_archive_and_restore_raise_events_with_the_active_count(catalog: C
         ("ProductUpdated", None, "ARCHIVED"),
         ("ProductArchived", 1, "ARCHIVED"),
     ]
+    # One product version per event; one count version per event carrying the count (after two creates).
+    assert [e.entity.version for e in events] == [2, 3, 4, 5]
+    assert [e.data.get("activeProductsVersion") for e in events] == [3, 4, None, 5]
     assert events[2].data["changes"] == ["unitPrice"]
 
 
@@ -367,8 +371,10 @@ async def test_delete_removes_the_product_with_its_price_overrides(catalog: Cata
         "PriceOverrideRemoved",
         {"id": override["id"], "customerId": str(customer_id), "productId": product["id"]},
     )
-    assert (deleted.type, deleted.entity.id) == ("ProductDeleted", product["id"])
-    assert deleted.data == {"id": product["id"], "sku": "DEL-1", "activeProducts": 1}
+    assert removed.entity.version == 2
+    # The product's version after its last event; the count's after two creates and this delete.
+    assert (deleted.type, deleted.entity.id, deleted.entity.version) == ("ProductDeleted", product["id"], 2)
+    assert deleted.data == {"id": product["id"], "sku": "DEL-1", "activeProducts": 1, "activeProductsVersion": 3}
     assert await catalog.active_products(company_id) == 1
 
 

@@ -11,7 +11,6 @@ from tests.catalog.support import (
     STORE_PRODUCTS,
     Catalog,
     assert_problem,
-    company_created,
     company_updated,
 )
 
@@ -97,18 +96,6 @@ async def test_a_company_created_with_guest_prices_shows_them_from_the_start(cat
     page = await storefront(catalog, catalog.guest(company_id))
 
     assert prices(page) == {"A": ("1.00", "1.00", False)}
-
-
-async def test_company_events_without_currency_or_guest_prices_read_as_usd_and_hidden(catalog: Catalog) -> None:
-    company_id = uuid.uuid4()
-    older_contract = company_created(company_id)
-    del older_contract.data["currency"], older_contract.data["showPricesToGuests"]
-    await catalog.deliver(older_contract)
-    await catalog.create_product(company_id, sku="A")
-
-    page = await storefront(catalog, catalog.guest(company_id))
-
-    assert (page["currency"], page["pricesVisible"]) == ("USD", False)
 
 
 async def test_archived_products_are_never_on_the_storefront(catalog: Catalog) -> None:

@@ -1,172 +1,162 @@
-"""Catalog keeps its tenants (company and product limit) from identity's events, delivered by RabbitMQ."""
+"""Catalog keeps its tenants (company and product limit) from identity's events, delivered by RabbitMQ in
+any order and more than once: each part of a tenant keeps the newest entity version it has seen."""
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import httpx
-import pytest
 
-from kit.context import ContextSigner
-from kit.db import utcnow
-from kit.settings import PlatformSettings
-from services.catalog.app import SPEC, create_app
+from kit.events import EntityRef
+from services.catalog.app import SPEC
 from services.catalog.models import Tenant
-from services.catalog.settings import CatalogSettings
 from services.catalog.tenants.repository import LocalTenantRepository
-from tests.conftest import DatabaseFactory
+from tests.catalog.support import LIMITS, Catalog, company_created, plan_limits
+from tests.contracts.envelopes import company_created as named_company_created
+from tests.contracts.envelopes import company_updated, subscription_changed, trial_started
 from tests.support.events import (
-    STARTER_LIMITS,
-    company_created,
-    company_updated,
     dead_lettered,
     publish_event,
-    subscription_changed,
     times_processed,
-    trial_started,
     wait_until,
     wait_until_drained,
-    wait_until_processed,
 )
-from tests.support.services import RunningService, running_service
-
-LIMITS = "/api/v1/catalog/limits"
 
 
-@pytest.fixture(scope="module")
-async def catalog(
-    platform: PlatformSettings, new_database: DatabaseFactory, signer: ContextSigner
-) -> AsyncIterator[RunningService]:
-    app = create_app(CatalogSettings(database_url=await new_database("catalog")), platform)
-    async with running_service("catalog", app, platform, signer) as service:
-        yield service
-
-
-async def stored_tenant(catalog: RunningService, company_id: uuid.UUID) -> Tenant:
-    async with catalog.database.sessionmaker() as session:
+async def stored_tenant(catalog: Catalog, company_id: uuid.UUID) -> Tenant:
+    async with catalog.service.database.sessionmaker() as session:
         tenant = await LocalTenantRepository(session, company_id).one()
     assert tenant is not None
     return tenant
 
 
-async def test_new_company_gets_the_product_limit_of_its_trial(
-    catalog: RunningService, platform: PlatformSettings
-) -> None:
+def described(tenant: Tenant) -> tuple[object, ...]:
+    return (tenant.name, tenant.slug, tenant.plan_code, tenant.subscription_status, tenant.max_products)
+
+
+async def test_new_company_gets_the_product_limit_of_its_trial(catalog: Catalog) -> None:
     company_id = uuid.uuid4()
     await publish_event(
-        platform,
-        company_created(company_id, name="Acme Distributors", slug="acme-distributors"),
-        trial_started(company_id, limits={**STARTER_LIMITS, "maxProducts": 100}),
+        catalog.platform,
+        named_company_created(company_id, name="Acme Distributors", slug="acme-distributors"),
+        trial_started(company_id, limits=plan_limits(100)),
     )
 
     async def limits_known() -> httpx.Response | None:
-        response = await catalog.get(LIMITS, company_id)
+        response = await catalog.service.get(LIMITS, company_id)
         return response if response.status_code == 200 and response.json()["maxProducts"] is not None else None
 
     response = await wait_until(limits_known, what="catalog limits")
     assert response.json() == {"maxProducts": 100, "activeProducts": 0}
     tenant = await stored_tenant(catalog, company_id)
-    assert (tenant.name, tenant.slug, tenant.plan_code, tenant.subscription_status) == (
-        "Acme Distributors",
-        "acme-distributors",
-        "starter",
-        "TRIALING",
-    )
+    assert described(tenant) == ("Acme Distributors", "acme-distributors", "starter", "TRIALING", 100)
+    assert (tenant.company_version, tenant.subscription_version) == (1, 1)
 
 
-async def test_trial_started_before_company_created_still_ends_complete(
-    catalog: RunningService, platform: PlatformSettings
-) -> None:
+async def test_trial_started_before_company_created_still_ends_complete(catalog: Catalog) -> None:
     company_id = uuid.uuid4()
-    created = company_created(company_id, name="Blue Plate", slug="blue-plate")
-    trial = trial_started(company_id, occurred_at=created.occurred_at + timedelta(milliseconds=5))
+    created = named_company_created(company_id, name="Blue Plate", slug="blue-plate")
 
-    await publish_event(platform, trial)
-    await wait_until_processed(catalog.database, SPEC.metadata, trial)
-    await publish_event(platform, created)
-    await wait_until_processed(catalog.database, SPEC.metadata, created)
+    await catalog.deliver(trial_started(company_id))
+    await catalog.deliver(created)
 
     tenant = await stored_tenant(catalog, company_id)
     assert (tenant.name, tenant.slug, tenant.max_products) == ("Blue Plate", "blue-plate", 100)
 
 
-async def test_redelivered_event_is_applied_once(catalog: RunningService, platform: PlatformSettings) -> None:
+async def test_redelivered_event_is_applied_once(catalog: Catalog) -> None:
     company_id = uuid.uuid4()
-    created = company_created(company_id, name="Twice Co", slug="twice-co")
+    created = named_company_created(company_id, name="Twice Co", slug="twice-co")
+    dead_before = await dead_lettered(catalog.platform, "catalog")
 
-    await publish_event(platform, created, created)
-    await wait_until_processed(catalog.database, SPEC.metadata, created)
+    await catalog.deliver(created, created)
 
-    await wait_until_drained(platform, "catalog")
-    assert await times_processed(catalog.database, SPEC.metadata, created.id) == 1
-    assert await dead_lettered(platform, "catalog") == 0
-    tenant = await stored_tenant(catalog, company_id)
-    assert tenant.name == "Twice Co"
+    await wait_until_drained(catalog.platform, "catalog")
+    assert await times_processed(catalog.service.database, SPEC.metadata, created.id) == 1
+    assert await dead_lettered(catalog.platform, "catalog") == dead_before
+    assert (await stored_tenant(catalog, company_id)).name == "Twice Co"
 
 
-async def test_older_event_arriving_late_does_not_overwrite_newer_state(
-    catalog: RunningService, platform: PlatformSettings
-) -> None:
+async def test_older_versions_delivered_after_newer_ones_change_nothing(catalog: Catalog) -> None:
     company_id = uuid.uuid4()
-    earlier = utcnow() - timedelta(minutes=5)
-    created = company_created(company_id, name="Old Name", slug="old-name", occurred_at=earlier)
-    trial = trial_started(company_id, occurred_at=earlier)
-    renamed = company_updated(company_id, name="New Name", slug="new-name", previous_slug="old-name")
-    upgraded = subscription_changed(
-        company_id, plan_code="growth", status="ACTIVE", limits={**STARTER_LIMITS, "maxProducts": 500}
-    )
+    created = named_company_created(company_id, name="Old Name", slug="old-name")
+    trial = trial_started(company_id)
+    renamed = company_updated(company_id, name="New Name", slug="new-name", previous_slug="old-name", version=2)
+    upgraded = subscription_changed(company_id, version=2, plan_code="growth", status="ACTIVE", limits=plan_limits(500))
 
-    await publish_event(platform, renamed, upgraded)
-    await wait_until_processed(catalog.database, SPEC.metadata, renamed, upgraded)
-    await publish_event(platform, created, trial)
-    await wait_until_processed(catalog.database, SPEC.metadata, created, trial)
+    await catalog.deliver(renamed, upgraded)
+    # Older versions, later: a retry, a second worker, a relay batch that half failed. Clocks play no part.
+    await catalog.deliver(created, trial)
 
-    assert (await catalog.get(LIMITS, company_id)).json()["maxProducts"] == 500
+    assert (await catalog.service.get(LIMITS, company_id)).json()["maxProducts"] == 500
     tenant = await stored_tenant(catalog, company_id)
-    assert (tenant.name, tenant.slug, tenant.plan_code, tenant.subscription_status) == (
-        "New Name",
-        "new-name",
-        "growth",
-        "ACTIVE",
-    )
+    assert described(tenant) == ("New Name", "new-name", "growth", "ACTIVE", 500)
+    assert (tenant.company_version, tenant.subscription_version) == (2, 2)
 
 
-async def test_unlimited_plan_reads_as_null(catalog: RunningService, platform: PlatformSettings) -> None:
+async def test_in_one_batch_the_newest_version_wins_whatever_the_order_and_duplicates(catalog: Catalog) -> None:
+    company_id = uuid.uuid4()
+    created = named_company_created(company_id, name="First", slug="first")
+    second = company_updated(company_id, name="Second", slug="second", previous_slug="first", version=2)
+    third = company_updated(company_id, name="Third", slug="third", previous_slug="second", version=3)
+    trial = trial_started(company_id)
+    growth = subscription_changed(company_id, version=2, plan_code="growth", status="ACTIVE", limits=plan_limits(500))
+    scale = subscription_changed(company_id, version=3, plan_code="scale", status="ACTIVE", limits=plan_limits(None))
+
+    # Published together, so the worker takes them as one batch (or a few): newest first, duplicates between.
+    await catalog.deliver(third, scale, created, third, growth, second, trial, scale)
+
+    tenant = await stored_tenant(catalog, company_id)
+    assert described(tenant) == ("Third", "third", "scale", "ACTIVE", None)
+    assert (tenant.company_version, tenant.subscription_version) == (3, 3)
+
+
+async def test_an_event_without_an_entity_version_is_dead_lettered_and_changes_nothing(catalog: Catalog) -> None:
+    company_id = uuid.uuid4()
+    await catalog.deliver(company_created(company_id))
+    update = company_updated(company_id, name="Clockwise", slug="clockwise", version=2)
+    unversioned = update.model_copy(update={"entity": EntityRef(type="Company", id=str(company_id))})
+    dead_before = await dead_lettered(catalog.platform, "catalog")
+
+    await publish_event(catalog.platform, unversioned)
+
+    async def parked() -> bool:
+        return await dead_lettered(catalog.platform, "catalog") > dead_before
+
+    await wait_until(parked, what="the unversioned event in the dead-letter queue")
+    tenant = await stored_tenant(catalog, company_id)
+    assert (tenant.name, tenant.company_version) == (f"Acme {company_id.hex[:8]}", 1)
+
+
+async def test_unlimited_plan_reads_as_null(catalog: Catalog) -> None:
     company_id = uuid.uuid4()
     unlimited = subscription_changed(
-        company_id, plan_code="enterprise", status="ACTIVE", limits={**STARTER_LIMITS, "maxProducts": None}
+        company_id, version=2, plan_code="enterprise", status="ACTIVE", limits=plan_limits(None)
     )
-    await publish_event(platform, company_created(company_id, name="Big Co", slug="big-co"), unlimited)
-    await wait_until_processed(catalog.database, SPEC.metadata, unlimited)
+    await catalog.deliver(company_created(company_id), unlimited)
 
-    assert (await catalog.get(LIMITS, company_id)).json() == {"maxProducts": None, "activeProducts": 0}
+    assert (await catalog.service.get(LIMITS, company_id)).json() == {"maxProducts": None, "activeProducts": 0}
 
 
-async def test_a_company_catalog_has_not_heard_of_yet_is_told_to_retry(
-    catalog: RunningService, platform: PlatformSettings
-) -> None:
+async def test_a_company_catalog_has_not_heard_of_yet_is_told_to_retry(catalog: Catalog) -> None:
     known = uuid.uuid4()
-    created = company_created(known, name="Known Co", slug="known-co")
-    await publish_event(platform, created)
-    await wait_until_processed(catalog.database, SPEC.metadata, created)
+    await catalog.deliver(company_created(known))
 
-    response = await catalog.get(LIMITS, uuid.uuid4())
+    response = await catalog.service.get(LIMITS, uuid.uuid4())
 
     # Just after signup, before the company's first events arrive: a moment's wait, not an error.
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
-    assert (await catalog.get(LIMITS, known)).status_code == 200
+    assert (await catalog.service.get(LIMITS, known)).status_code == 200
 
 
-async def test_limits_without_context_are_refused(catalog: RunningService) -> None:
+async def test_limits_without_context_are_refused(catalog: Catalog) -> None:
     response = await catalog.client.get(LIMITS)
 
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_limits_without_a_company_in_context_are_refused(catalog: RunningService) -> None:
-    response = await catalog.get(LIMITS, None)
+async def test_limits_without_a_company_in_context_are_refused(catalog: Catalog) -> None:
+    response = await catalog.service.get(LIMITS, None)
 
     assert response.status_code == 401

@@ -1,8 +1,12 @@
-"""Queries on catalog's customer rows; every one scoped by company."""
+"""Queries on catalog's customer rows: each company's own, and the read model's batched writes."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import upsert_newer
 from kit.repository import TenantRepository
 from services.catalog.models import Customer
 
@@ -23,3 +27,8 @@ class CustomerRepository(TenantRepository[Customer]):
             return {}
         customers = await self.session.scalars(self.statement().where(Customer.id.in_(ids)))
         return {customer.id: customer for customer in customers}
+
+
+async def apply_customer_states(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Customers as identity's events left them (each row its company's), kept only over an older version."""
+    await upsert_newer(session, Customer, rows, key=["id"], version="version")

@@ -1,48 +1,23 @@
-"""Events raised about price overrides (entity type `PriceOverride`)."""
+"""Building the events raised about price overrides (their classes are in `contracts.catalog`)."""
 
 import uuid
 from collections.abc import Iterable
-from typing import ClassVar
 
+from contracts.catalog import PRICE_OVERRIDE_ENTITY, PriceOverrideRemoved
 from kit.events import EntityRef, Event
-from services.catalog.models import PriceOverride
-from services.catalog.money import Money
-
-ENTITY_TYPE = "PriceOverride"
+from services.catalog.price_overrides.repository import RemovedOverride
 
 
-def price_override_entity(override_id: uuid.UUID) -> EntityRef:
-    return EntityRef(type=ENTITY_TYPE, id=str(override_id))
+def price_override_entity(override_id: uuid.UUID, version: int) -> EntityRef:
+    return EntityRef(type=PRICE_OVERRIDE_ENTITY, id=str(override_id), version=version)
 
 
-class PriceOverrideSet(Event):
-    """A new override, or a new price for an existing one."""
-
-    event_type: ClassVar[str] = "PriceOverrideSet"
-
-    id: uuid.UUID
-    customer_id: uuid.UUID
-    product_id: uuid.UUID
-    unit_price: Money
-    currency: str
-
-
-class PriceOverrideRemoved(Event):
-    """Removed on request, or with its product or customer."""
-
-    event_type: ClassVar[str] = "PriceOverrideRemoved"
-
-    id: uuid.UUID
-    customer_id: uuid.UUID
-    product_id: uuid.UUID
-
-
-def price_override_removals(overrides: Iterable[PriceOverride]) -> list[tuple[Event, EntityRef]]:
-    """PriceOverrideRemoved for each of `overrides`, ready for `emit_many`."""
+def price_override_removals(removed: Iterable[RemovedOverride]) -> list[tuple[Event, EntityRef]]:
+    """PriceOverrideRemoved for each deleted override, at the version after its last, ready for `emit_many`."""
     return [
         (
             PriceOverrideRemoved(id=override.id, customer_id=override.customer_id, product_id=override.product_id),
-            price_override_entity(override.id),
+            price_override_entity(override.id, override.version + 1),
         )
-        for override in overrides
+        for override in removed
     ]

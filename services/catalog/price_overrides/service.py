@@ -3,23 +3,19 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.catalog import PriceOverrideSet
 from kit.access import require_staff_or_key
 from kit.context import RequestContext
-from kit.db import new_id
-from kit.errors import Conflict
-from kit.outbox import emit
+from kit.db import new_id, utcnow
+from kit.errors import Conflict, NotFound
+from kit.outbox import emit, emit_many
 from kit.pagination import Page
 from kit.repository import found
 from services.catalog.customers.repository import CustomerRepository
 from services.catalog.models import PriceOverride
-from services.catalog.price_overrides.events import (
-    PriceOverrideRemoved,
-    PriceOverrideSet,
-    price_override_entity,
-)
+from services.catalog.price_overrides.events import price_override_entity, price_override_removals
 from services.catalog.price_overrides.repository import PriceOverrideRepository
 from services.catalog.price_overrides.schemas import PriceOverrideCreate, PriceOverrideRead, PriceOverrideUpdate
 from services.catalog.products.repository import ProductRepository
@@ -28,7 +24,12 @@ from services.catalog.tenants.service import check_currency, get_tenant
 PATH = "/api/v1/price-overrides"
 
 
-def _already_set(override_id: uuid.UUID) -> Conflict:
+def _already_set(override_id: uuid.UUID | None) -> Conflict:
+    if override_id is None:
+        # Removed again between our insert and our look: the pair was taken all the same.
+        return Conflict(
+            f"This customer already has its own price for this product; change it with PATCH {PATH}/{{id}}."
+        )
     return Conflict(
         "This customer already has its own price for this product "
         f"(price override {override_id}); change it with PATCH {PATH}/{override_id}."
@@ -79,35 +80,53 @@ async def staff_override(session: AsyncSession, context: RequestContext, overrid
 async def set_override(
     session: AsyncSession, request: PriceOverrideCreate, *, context: RequestContext
 ) -> PriceOverrideRead:
+    """One statement checks everything the override refers to, one inserts it (the unique pair decides a
+    duplicate), one records its event; the answer is built from what they read and wrote."""
     company_id = require_staff_or_key(context, "catalog:write")
-    tenant = await get_tenant(session, company_id)
-    check_currency(request.currency, tenant)
-    # Another company's customer or product reads as unknown, exactly like one that never existed.
-    found(await CustomerRepository(session, company_id).get_live(request.customer_id), "Customer")
-    found(await ProductRepository(session, company_id).get(request.product_id), "Product")
     repository = PriceOverrideRepository(session, company_id)
-    existing = await repository.for_pair(request.customer_id, request.product_id)
-    if existing is not None:
-        raise _already_set(existing.id)
-    override = repository.add(
-        PriceOverride(
-            id=new_id(),
-            company_id=company_id,
-            customer_id=request.customer_id,
-            product_id=request.product_id,
-            unit_price=request.unit_price,
-        )
+    references = await repository.references(request.customer_id, request.product_id)
+    if references is None:
+        raise await _missing_reference(session, company_id, request)
+    check_currency(request.currency, references.currency)
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "company_id": company_id,
+        "customer_id": request.customer_id,
+        "product_id": request.product_id,
+        "unit_price": request.unit_price,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if not await repository.insert_unless_pair_taken(values):
+        raise _already_set(await repository.id_for_pair(request.customer_id, request.product_id))
+    override = PriceOverride(**values)
+    await _emit_set(session, override, references.currency, context)
+    return PriceOverrideRead(
+        id=override.id,
+        customer_id=override.customer_id,
+        product_id=override.product_id,
+        unit_price=override.unit_price,
+        currency=references.currency,
+        product_sku=references.product_sku,
+        product_name=references.product_name,
+        list_price=references.list_price,
+        customer_name=references.customer_name,
+        created_at=now,
+        updated_at=now,
     )
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        # Another request set a price for the pair between our check and our write.
-        await session.rollback()
-        raise Conflict(
-            f"This customer already has its own price for this product; change it with PATCH {PATH}/{{id}}."
-        ) from error
-    await _emit_set(session, override, tenant.currency, context)
-    return (await _reads(session, company_id, [override], tenant.currency))[0]
+
+
+async def _missing_reference(session: AsyncSession, company_id: uuid.UUID, request: PriceOverrideCreate) -> Exception:
+    """Why a new override's references were not all found, in the order the checks have always answered:
+    the tenant (503), the currency, the customer, then the product. Another company's customer or product
+    reads as unknown, exactly like one that never existed."""
+    tenant = await get_tenant(session, company_id)
+    check_currency(request.currency, tenant.currency)
+    if await CustomerRepository(session, company_id).get_live(request.customer_id) is None:
+        return NotFound("Customer not found.")
+    return NotFound("Product not found.")
 
 
 async def change_override(
@@ -115,28 +134,22 @@ async def change_override(
 ) -> PriceOverrideRead:
     company_id = require_staff_or_key(context, "catalog:write")
     tenant = await get_tenant(session, company_id)
-    check_currency(request.currency, tenant)
-    override = await PriceOverrideRepository(session, company_id).get_or_404(override_id, "Price override")
-    if override.unit_price != request.unit_price:
-        override.unit_price = request.unit_price
-        await session.flush()
+    check_currency(request.currency, tenant.currency)
+    repository = PriceOverrideRepository(session, company_id)
+    # Changed and its version raised in one statement, which holds the row until commit.
+    override = await repository.change_price(override_id, request.unit_price, utcnow())
+    if override is None:
+        # No such override, or it already has this price: nothing changes, nothing is raised.
+        override = await repository.get_or_404(override_id, "Price override")
+    else:
         await _emit_set(session, override, tenant.currency, context)
     return (await _reads(session, company_id, [override], tenant.currency))[0]
 
 
 async def remove_override(session: AsyncSession, override_id: uuid.UUID, *, context: RequestContext) -> None:
     company_id = require_staff_or_key(context, "catalog:write")
-    repository = PriceOverrideRepository(session, company_id)
-    override = await repository.get_or_404(override_id, "Price override")
-    await repository.delete(override)
-    await session.flush()
-    await emit(
-        session,
-        PriceOverrideRemoved(id=override.id, customer_id=override.customer_id, product_id=override.product_id),
-        company_id=company_id,
-        entity=price_override_entity(override.id),
-        context=context,
-    )
+    removed = found(await PriceOverrideRepository(session, company_id).delete_one(override_id), "Price override")
+    await emit_many(session, price_override_removals([removed]), company_id=company_id, context=context)
 
 
 async def _emit_set(session: AsyncSession, override: PriceOverride, currency: str, context: RequestContext) -> None:
@@ -150,6 +163,6 @@ async def _emit_set(session: AsyncSession, override: PriceOverride, currency: st
             currency=currency,
         ),
         company_id=override.company_id,
-        entity=price_override_entity(override.id),
+        entity=price_override_entity(override.id, override.version),
         context=context,
     )

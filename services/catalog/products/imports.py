@@ -6,36 +6,41 @@ takes its default on new ones; a blank unitOfSale or status does the same; a bla
 category or imageUrl clears it.
 """
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.catalog import ProductCreated, ProductsImported, ProductUpdated
 from kit.access import require_staff_or_key
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
 from kit.errors import InvalidInput, ProblemError, problem_body
 from kit.events import EntityRef, Event
 from kit.outbox import emit_many
-from services.catalog.models import Product, ProductStatus
+from services.catalog.models import ProductStatus
 from services.catalog.products.csv_format import CsvFile, CsvRow, read_products_csv
-from services.catalog.products.events import (
-    ProductArchived,
-    ProductCreated,
-    ProductRestored,
-    ProductsImported,
-    ProductUpdated,
-    catalog_entity,
-    product_entity,
+from services.catalog.products.events import catalog_entity, product_entity, product_event
+from services.catalog.products.repository import (
+    ActiveCount,
+    ProductCounterRepository,
+    ProductRepository,
+    ProductValues,
+    sku_key,
 )
-from services.catalog.products.repository import ProductRepository, sku_key
 from services.catalog.products.schemas import DEFAULT_UNIT_OF_SALE, ImportResult, ImportRow, ImportRowError
-from services.catalog.products.service import CHANGE_NAMES, CLEARABLE, product_limit_reached
-from services.catalog.tenants.service import lock_tenant
+from services.catalog.products.service import (
+    CHANGE_NAMES,
+    CLEARABLE,
+    lock_active_count,
+    product_limit_reached,
+    status_event,
+)
+from services.catalog.tenants.service import get_tenant
 
 MAX_IMPORT_ROWS = 50_000
 # Cells that must hold a value whenever their column is in the file.
@@ -69,15 +74,16 @@ class ImportRejected(ProblemError):
 
 @dataclass
 class _Outcome:
-    """What applying the file does, in the file's order: rows to insert and update, and their events."""
+    """What applying the file does, in the file's order: products to insert and update, and their events."""
 
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
+    inserts: list[ProductValues] = field(default_factory=list)
+    updates: list[ProductValues] = field(default_factory=list)
     events: list[tuple[Event, EntityRef]] = field(default_factory=list)
     unchanged: int = 0
-    # ACTIVE products once applied, and whether any row creates or restores one (takes a maxProducts slot).
-    active_after: int = 0
+    # Whether any row creates or restores an ACTIVE product (takes a maxProducts slot).
     takes_slots: bool = False
+    # The ACTIVE products once applied, at the version of the last event that carries the count.
+    count: ActiveCount = field(default_factory=lambda: ActiveCount(0, 0))
 
 
 async def import_products(session: AsyncSession, text: str, *, context: RequestContext) -> ImportResult:
@@ -87,10 +93,11 @@ async def import_products(session: AsyncSession, text: str, *, context: RequestC
         raise InvalidInput(f"An import takes at most {MAX_IMPORT_ROWS:,} rows; split the file into smaller ones.")
     rows, errors = _validated_rows(parsed)
 
-    tenant = await lock_tenant(session, company_id)
+    # The counter row first, then the file's products, as every change of the count takes them.
+    count = await lock_active_count(session, company_id)
     repository = ProductRepository(session, company_id)
-    # One query finds every SKU of the file that the catalog already has.
-    existing = await repository.by_sku_keys([sku_key(row.sku) for _, row in rows])
+    # One query finds (and locks) every SKU of the file that the catalog already has.
+    existing = await repository.lock_by_sku_keys([sku_key(row.sku) for _, row in rows])
     # Reported with the other rows' problems, so one attempt shows everything to fix.
     errors += [
         ImportRowError(
@@ -104,18 +111,26 @@ async def import_products(session: AsyncSession, text: str, *, context: RequestC
     if errors:
         raise ImportRejected(errors)
 
-    active_before = await repository.count_active()
-    outcome = _outcome(company_id, rows, existing, tenant.currency, active_before)
+    outcome = _outcome(company_id, rows, existing, count.currency, count)
     created, updated = len(outcome.inserts), len(outcome.updates)
+    active_after = outcome.count.active_products
     # Like one product at a time: adding past the limit is refused, archiving frees slots for the file's new ones.
-    if tenant.max_products is not None and outcome.takes_slots and outcome.active_after > tenant.max_products:
-        raise product_limit_reached(tenant, active_after=outcome.active_after)
+    if count.max_products is not None and outcome.takes_slots and active_after > count.max_products:
+        raise product_limit_reached(await get_tenant(session, company_id), active_after=active_after)
 
     await repository.insert_many(outcome.inserts)
-    await repository.update_many(outcome.updates)
-    summary = ProductsImported(created=created, updated=updated, active_products=outcome.active_after)
+    await repository.write_many(outcome.updates)
+    # The counter, once, at the version of the summary.
+    after = ActiveCount(active_after, outcome.count.version + 1)
+    await ProductCounterRepository(session, company_id).save(after)
+    summary = ProductsImported(
+        created=created, updated=updated, active_products=after.active_products, active_products_version=after.version
+    )
     await emit_many(
-        session, [*outcome.events, (summary, catalog_entity(company_id))], company_id=company_id, context=context
+        session,
+        [*outcome.events, (summary, catalog_entity(company_id, after.version))],
+        company_id=company_id,
+        context=context,
     )
     return ImportResult(created=created, updated=updated, unchanged=outcome.unchanged)
 
@@ -175,81 +190,59 @@ def _validated_row(csv_row: CsvRow, errors: list[ImportRowError]) -> ImportRow |
 def _outcome(
     company_id: uuid.UUID,
     rows: list[tuple[int, ImportRow]],
-    existing: dict[str, Product],
+    existing: dict[str, ProductValues],
     currency: str,
-    active_before: int,
+    before: ActiveCount,
 ) -> _Outcome:
+    """Each event that carries the active count gets the count's next version: a consumer keeping the newest
+    count by version ends at the file's last."""
     outcome = _Outcome()
-    active = active_before
+    active, count_version = before.active_products, before.version
     now = utcnow()
     for _, row in rows:
         current = existing.get(sku_key(row.sku))
         if current is None:
             product = _new_product(company_id, row, now)
-            outcome.inserts.append(product.columns())
+            outcome.inserts.append(product)
             if product.status is ProductStatus.ACTIVE:
                 active += 1
                 outcome.takes_slots = True
-            event: Event = ProductCreated.of(product, currency, active_products=active)
-            outcome.events.append((event, product_entity(product.id)))
+            count_version += 1
+            event: Event = product_event(
+                ProductCreated, product, currency, active_products=active, active_products_version=count_version
+            )
+            outcome.events.append((event, product_entity(product.id, product.version)))
             continue
         product, changes = _changed_product(current, row, now)
         status_changed = product.status is not current.status
         if not changes and not status_changed:
             outcome.unchanged += 1
             continue
-        outcome.updates.append(product.changed_columns())
+        outcome.updates.append(product)
+        # One version per event, in order, as a single change through the API does.
+        version = current.version
         if changes:
-            outcome.events.append((ProductUpdated.of(product, currency, changes=changes), product_entity(product.id)))
+            version += 1
+            updated = product_event(ProductUpdated, product, currency, changes=changes)
+            outcome.events.append((updated, product_entity(product.id, version)))
         if status_changed:
             if product.status is ProductStatus.ACTIVE:
                 active += 1
                 outcome.takes_slots = True
-                event = ProductRestored.of(product, currency, active_products=active)
             else:
                 active -= 1
-                event = ProductArchived.of(product, currency, active_products=active)
-            outcome.events.append((event, product_entity(product.id)))
-    outcome.active_after = active
+            count_version += 1
+            version += 1
+            event = status_event(product, currency, ActiveCount(active, count_version))
+            outcome.events.append((event, product_entity(product.id, version)))
+    outcome.count = ActiveCount(active, count_version)
     return outcome
 
 
-@dataclass(frozen=True, slots=True)
-class _ProductValues:
-    """A product's columns as the bulk statements write them: lighter than ORM objects by the thousand."""
-
-    id: uuid.UUID
-    company_id: uuid.UUID
-    sku: str
-    name: str
-    description: str | None
-    unit_price: Decimal
-    unit_of_sale: str
-    status: ProductStatus
-    category: str | None
-    image_url: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def sku_key(self) -> str:
-        return sku_key(self.sku)
-
-    def columns(self) -> dict[str, Any]:
-        """Column values for the bulk INSERT."""
-        return {slot: getattr(self, slot) for slot in self.__slots__} | {"sku_key": self.sku_key}
-
-    def changed_columns(self) -> dict[str, Any]:
-        """Column values for the bulk UPDATE: every one a row may change, by `product_id`."""
-        kept = ("id", "company_id", "created_at")
-        values = {slot: getattr(self, slot) for slot in self.__slots__ if slot not in kept}
-        return {"product_id": self.id, "sku_key": self.sku_key, **values}
-
-
-def _new_product(company_id: uuid.UUID, row: ImportRow, now: datetime) -> _ProductValues:
+def _new_product(company_id: uuid.UUID, row: ImportRow, now: datetime) -> ProductValues:
     assert row.name is not None
     assert row.unit_price is not None
-    return _ProductValues(
+    return ProductValues(
         id=new_id(),
         company_id=company_id,
         sku=row.sku,
@@ -262,14 +255,13 @@ def _new_product(company_id: uuid.UUID, row: ImportRow, now: datetime) -> _Produ
         image_url=row.image_url,
         created_at=now,
         updated_at=now,
+        version=1,
     )
 
 
-def _changed_product(current: Product, row: ImportRow, now: datetime) -> tuple[_ProductValues, list[str]]:
-    """`current` with the row applied, and the names of the fields (other than status) that changed.
-
-    A copy: the session's own object stays out of the unit of work, the bulk UPDATE writes the change.
-    """
+def _changed_product(current: ProductValues, row: ImportRow, now: datetime) -> tuple[ProductValues, list[str]]:
+    """`current` with the row applied (its version raised by one per event the change raises), and the names
+    of the fields (other than status) that changed."""
     values = {attribute: getattr(current, attribute) for attribute in (*CHANGE_NAMES, "status")}
     given = row.model_fields_set
     for attribute in values:
@@ -277,11 +269,8 @@ def _changed_product(current: Product, row: ImportRow, now: datetime) -> tuple[_
         if attribute in given and (new is not None or attribute in CLEARABLE):
             values[attribute] = new
     changes = [CHANGE_NAMES[a] for a in CHANGE_NAMES if values[a] != getattr(current, a)]
-    product = _ProductValues(
-        id=current.id,
-        company_id=current.company_id,
-        created_at=current.created_at,
-        updated_at=now if changes or values["status"] is not current.status else current.updated_at,
-        **values,
+    raised = (1 if changes else 0) + (1 if values["status"] is not current.status else 0)
+    product = dataclasses.replace(
+        current, **values, updated_at=now if raised else current.updated_at, version=current.version + raised
     )
     return product, changes

@@ -1,29 +1,40 @@
 """Queries on products; every one scoped by company."""
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Insert,
+    Integer,
     Row,
     Select,
     String,
     Table,
+    Update,
     bindparam,
+    delete,
+    func,
     insert,
+    literal,
     or_,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import decode_cursor, keyset_page, page_of
 from kit.repository import LIKE_ESCAPE, TenantRepository, substring_pattern
-from services.catalog.models import PriceOverride, Product, ProductStatus, Tenant
+from services.catalog.models import PriceOverride, Product, ProductCounter, ProductStatus, Tenant
 
 # SKUs looked up per query in an import; both PostgreSQL and SQLite take far more bound values than this.
 SKU_LOOKUP_BATCH = 10_000
@@ -33,6 +44,144 @@ EXPORT_BATCH = 1_000
 def sku_key(sku: str) -> str:
     """What SKU uniqueness compares: the SKU without its letter case."""
     return sku.lower()
+
+
+PRODUCTS = cast(Table, Product.__table__)
+COUNTERS = cast(Table, ProductCounter.__table__)
+TENANTS = cast(Table, Tenant.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductValues:
+    """A product's columns, as read or about to be written by Core statements: lighter than ORM objects on the
+    hot writes and by the thousand in an import."""
+
+    id: uuid.UUID
+    company_id: uuid.UUID
+    sku: str
+    name: str
+    description: str | None
+    unit_price: Decimal
+    unit_of_sale: str
+    status: ProductStatus
+    category: str | None
+    image_url: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def sku_key(self) -> str:
+        return sku_key(self.sku)
+
+    @classmethod
+    def of_row(cls, row: Any) -> "ProductValues":
+        return cls(**{field.name: row[field.name] for field in dataclasses.fields(cls)})
+
+    def columns(self) -> dict[str, Any]:
+        """Every column's value, for an INSERT."""
+        return dataclasses.asdict(self) | {"sku_key": self.sku_key}
+
+    def changed_columns(self) -> dict[str, Any]:
+        """The values a change may write, by `product_id`, for `ProductRepository.write`."""
+        kept = ("id", "company_id", "created_at")
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name not in kept}
+        return {"product_id": self.id, "sku_key": self.sku_key, **values}
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveCount:
+    """The company's ACTIVE products and that count's version, as a change left them (locked until commit)."""
+
+    active_products: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountChange(ActiveCount):
+    # The company's currency, read by the same statement.
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockedCount(ActiveCount):
+    # The plan's limit and the company's currency, read by the same statement.
+    max_products: int | None
+    currency: str
+
+
+# A product with the company's currency, locked until commit: what every change of it reads first.
+_LOCK_PRODUCT = (
+    select(*PRODUCTS.c, TENANTS.c.currency)
+    .join(TENANTS, TENANTS.c.company_id == PRODUCTS.c.company_id)
+    .where(PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.company_id == bindparam("for_company"))
+    .with_for_update(of=PRODUCTS)
+)
+
+# No explicit SET: it follows the keys of the values given (other than the two named in WHERE).
+_UPDATE_BY_ID = update(PRODUCTS).where(
+    PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.company_id == bindparam("for_company")
+)
+
+_DELETE_PRODUCT = delete(PRODUCTS).where(
+    PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.company_id == bindparam("for_company")
+)
+
+
+@functools.cache
+def _insert_unless_sku_taken(dialect: str) -> Insert:
+    insert = postgresql.insert(PRODUCTS) if dialect == "postgresql" else sqlite.insert(PRODUCTS)
+    # The unique (company, SKU key) constraint decides: no pre-check to race with.
+    return insert.on_conflict_do_nothing(index_elements=["company_id", "sku_key"]).returning(PRODUCTS.c.id)
+
+
+# The counter statements. Every change of the count takes the counter row first and products after, so
+# two of them never wait on each other crosswise.
+_COMPANY = bindparam("for_company", type_=COUNTERS.c.company_id.type)
+_DELTA = bindparam("delta", type_=Integer())
+_MAX_PRODUCTS = select(TENANTS.c.max_products).where(TENANTS.c.company_id == _COMPANY).scalar_subquery()
+_CURRENCY = select(TENANTS.c.currency).where(TENANTS.c.company_id == _COMPANY).scalar_subquery()
+
+
+def _change_count(*, within_limit: bool) -> Update:
+    statement = (
+        update(COUNTERS)
+        .where(COUNTERS.c.company_id == _COMPANY)
+        .values(active_products=COUNTERS.c.active_products + _DELTA, version=COUNTERS.c.version + 1)
+    )
+    if within_limit:
+        statement = statement.where(or_(_MAX_PRODUCTS.is_(None), COUNTERS.c.active_products + _DELTA <= _MAX_PRODUCTS))
+    return statement.returning(COUNTERS.c.active_products, COUNTERS.c.version, _CURRENCY)
+
+
+_ADD_WITHIN_LIMIT = _change_count(within_limit=True)
+_CHANGE_COUNT = _change_count(within_limit=False)
+
+_LOCK_COUNT = (
+    select(COUNTERS.c.active_products, COUNTERS.c.version, _MAX_PRODUCTS, _CURRENCY)
+    .where(COUNTERS.c.company_id == _COMPANY)
+    .with_for_update(of=COUNTERS)
+)
+
+_SAVE_COUNT = (
+    update(COUNTERS)
+    .where(COUNTERS.c.company_id == _COMPANY)
+    .values(active_products=bindparam("new_active_products"), version=bindparam("new_version"))
+)
+
+_ACTIVE_COUNT = select(COUNTERS.c.active_products).where(COUNTERS.c.company_id == _COMPANY)
+
+
+@functools.cache
+def _start_count(dialect: str) -> Insert:
+    """The company's counter row, from one count of its ACTIVE products; nothing if another made it first."""
+    insert = postgresql.insert(COUNTERS) if dialect == "postgresql" else sqlite.insert(COUNTERS)
+    counted = select(_COMPANY, func.count(), literal(0)).where(
+        PRODUCTS.c.company_id == _COMPANY, PRODUCTS.c.status == ProductStatus.ACTIVE
+    )
+    return insert.from_select(["company_id", "active_products", "version"], counted).on_conflict_do_nothing(
+        index_elements=["company_id"]
+    )
 
 
 @dataclass(frozen=True)
@@ -159,13 +308,8 @@ class ProductRepository(TenantRepository[Product]):
         products = await self.session.scalars(self.statement().where(Product.id.in_(ids)))
         return {product.id: product for product in products}
 
-    async def sku_taken(self, sku: str, *, other_than: uuid.UUID | None = None) -> bool:
-        statement = self.statement().where(Product.sku_key == sku_key(sku))
-        if other_than is not None:
-            statement = statement.where(Product.id != other_than)
-        return await self.session.scalar(statement.with_only_columns(Product.id).limit(1)) is not None
-
     async def count_active(self) -> int:
+        """Counted, for a company whose counter row does not exist yet; `active_count` otherwise."""
         return await self.count(Product.status == ProductStatus.ACTIVE)
 
     async def active_categories(self) -> list[str]:
@@ -179,38 +323,102 @@ class ProductRepository(TenantRepository[Product]):
         )
         return [category for category in (await self.session.scalars(statement)).all() if category is not None]
 
-    async def by_sku_keys(self, keys: Sequence[str]) -> dict[str, Product]:
-        """The products with these SKU keys, by key: one query per 10,000 SKUs."""
-        found: dict[str, Product] = {}
+    async def lock_by_sku_keys(self, keys: Sequence[str]) -> dict[str, ProductValues]:
+        """The products with these SKU keys, by key, locked until commit: one query per 10,000 SKUs."""
+        found: dict[str, ProductValues] = {}
         for start in range(0, len(keys), SKU_LOOKUP_BATCH):
             batch = keys[start : start + SKU_LOOKUP_BATCH]
-            products = await self.session.scalars(self.statement().where(Product.sku_key.in_(batch)))
-            found.update((product.sku_key, product) for product in products)
+            statement = (
+                select(PRODUCTS)
+                .where(PRODUCTS.c.company_id == self.company_id, PRODUCTS.c.sku_key.in_(batch))
+                .order_by(PRODUCTS.c.id)
+                .with_for_update()
+            )
+            rows = (await self.session.execute(statement)).mappings()
+            found.update((row["sku_key"], ProductValues.of_row(row)) for row in rows)
         return found
 
-    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert products given as column values (each with its id and this company's id) in batches."""
-        if any(row["company_id"] != self.company_id for row in rows):
-            raise ValueError("row belongs to another company")
-        if rows:
-            await self.session.execute(insert(Product), list(rows))
+    async def lock(self, product_id: uuid.UUID) -> tuple[ProductValues, str] | None:
+        """The product and the company's currency; the product is locked until commit."""
+        values = {"product_id": product_id, "for_company": self.company_id}
+        row = (await self.session.execute(_LOCK_PRODUCT, values)).mappings().first()
+        return (ProductValues.of_row(row), row["currency"]) if row is not None else None
 
-    async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Update products of this company by id, one statement run for every row (executemany).
+    async def insert_unless_sku_taken(self, product: ProductValues) -> bool:
+        """Insert the product; False when the company already has its SKU (in any letter case)."""
+        self._own(product)
+        dialect = self.session.get_bind().dialect.name
+        result = await self.session.execute(_insert_unless_sku_taken(dialect), product.columns())
+        return result.first() is not None
 
-        Each row holds `product_id` and the columns to set (the same ones in every row); a row of another
-        company matches nothing.
-        """
-        if not rows:
-            return
-        table = Product.__table__
-        assert isinstance(table, Table)
-        # No explicit SET: it follows the rows' keys, the same for every row.
-        statement = update(table).where(table.c.id == bindparam("product_id"), table.c.company_id == self.company_id)
-        await self.session.execute(statement, list(rows))
+    async def insert_many(self, products: Sequence[ProductValues]) -> None:
+        """Insert products in one executemany."""
+        for product in products:
+            self._own(product)
+        if products:
+            await self.session.execute(insert(PRODUCTS), [product.columns() for product in products])
+
+    async def write(self, product: ProductValues) -> None:
+        """Write the product's values over its row (its SKU may clash: IntegrityError)."""
+        await self.write_many([product])
+
+    async def write_many(self, products: Sequence[ProductValues]) -> None:
+        """Write products' values over their rows, one statement run for every product (executemany)."""
+        for product in products:
+            self._own(product)
+        if products:
+            rows = [product.changed_columns() | {"for_company": self.company_id} for product in products]
+            await self.session.execute(_UPDATE_BY_ID, rows)
+
+    async def delete_by_id(self, product_id: uuid.UUID) -> None:
+        await self.session.execute(_DELETE_PRODUCT, {"product_id": product_id, "for_company": self.company_id})
+
+    def _own(self, product: ProductValues) -> None:
+        if product.company_id != self.company_id:
+            raise ValueError("product belongs to another company")
 
     async def stream_for_export(self) -> AsyncIterator[Product]:
         """Every product of the company by SKU, fetched in batches rather than all at once."""
         statement = self.statement().order_by(Product.sku_key, Product.id).execution_options(yield_per=EXPORT_BATCH)
         async for product in await self.session.stream_scalars(statement):
             yield product
+
+
+class ProductCounterRepository:
+    """The company's counter of ACTIVE products (see `ProductCounter`); every statement scoped by company."""
+
+    def __init__(self, session: AsyncSession, company_id: uuid.UUID) -> None:
+        self.session = session
+        self.company_id = company_id
+
+    async def change(self, delta: int, *, within_limit: bool) -> CountChange | None:
+        """Add `delta` to the count and 1 to its version, holding the row until commit; with `within_limit`,
+        only if the count stays within the plan's maxProducts. None when the limit refused it, or when
+        there is no counter row (yet)."""
+        statement = _ADD_WITHIN_LIMIT if within_limit else _CHANGE_COUNT
+        row = (await self.session.execute(statement, {"for_company": self.company_id, "delta": delta})).first()
+        return CountChange(*row) if row is not None else None
+
+    async def lock(self) -> LockedCount | None:
+        """The count, its version, the plan's maxProducts and the currency, holding the row until commit; None
+        without a row."""
+        row = (await self.session.execute(_LOCK_COUNT, {"for_company": self.company_id})).first()
+        return LockedCount(*row) if row is not None else None
+
+    async def save(self, count: ActiveCount) -> None:
+        """Store a count (and version) worked out under `lock`."""
+        values = {
+            "for_company": self.company_id,
+            "new_active_products": count.active_products,
+            "new_version": count.version,
+        }
+        await self.session.execute(_SAVE_COUNT, values)
+
+    async def active(self) -> int | None:
+        active: int | None = await self.session.scalar(_ACTIVE_COUNT, {"for_company": self.company_id})
+        return active
+
+    async def start(self) -> None:
+        """Make the counter row from one count of the company's ACTIVE products, unless it exists."""
+        dialect = self.session.get_bind().dialect.name
+        await self.session.execute(_start_count(dialect), {"for_company": self.company_id})

@@ -2,14 +2,15 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints
 
 from kit.schemas import MULTI_LINE, CamelModel, blank_is_none
-from services.catalog.models import Product, ProductStatus
+from services.catalog.models import ProductStatus
 from services.catalog.money import CurrencyCode, Money
+from services.catalog.products.events import ProductFields
 
 SKU_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./")
 DEFAULT_UNIT_OF_SALE = "each"
@@ -93,6 +94,15 @@ class ProductUpdate(CamelModel):
     image_url: ImageUrl = None
 
 
+class StoredProduct(ProductFields, Protocol):
+    """A product as stored: the ORM row, or the values a Core statement wrote or read."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
 class ProductRead(CamelModel):
     id: uuid.UUID
     sku: str
@@ -109,7 +119,7 @@ class ProductRead(CamelModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product, currency: str) -> "ProductRead":
+    def of(cls, product: StoredProduct, currency: str) -> "ProductRead":
         return cls(
             id=product.id,
             sku=product.sku,

@@ -6,7 +6,7 @@ from kit.access import require_staff_or_key, staff
 from kit.context import Context
 from kit.db import Session
 from kit.errors import Forbidden, ServiceUnavailable, Unauthorized, problem_responses
-from services.catalog.products.repository import ProductRepository
+from services.catalog.products.repository import ProductCounterRepository, ProductRepository
 from services.catalog.tenants import service
 from services.catalog.tenants.schemas import CatalogLimits
 
@@ -22,5 +22,8 @@ async def get_catalog_limits(context: Context, session: Session) -> CatalogLimit
     """The plan's product limit (`null` = unlimited) and the ACTIVE products counted against it."""
     company_id = require_staff_or_key(context, "catalog:read")
     tenant = await service.get_tenant(session, company_id)
-    active = await ProductRepository(session, company_id).count_active()
+    active = await ProductCounterRepository(session, company_id).active()
+    if active is None:
+        # No product change has made the company's counter yet.
+        active = await ProductRepository(session, company_id).count_active()
     return CatalogLimits(max_products=tenant.max_products, active_products=active)
