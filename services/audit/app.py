@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.bus import Bus
+from kit.purge import PurgePlan
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.audit.audit_log.endpoints import router as audit_log_router
@@ -19,6 +20,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     routers=[audit_log_router],
     consumer=consumer,
+    purge=PurgePlan(tables=("audit_logs",)),
 )
 
 
@@ -28,8 +30,14 @@ def create_app(
     *,
     bus: Bus | None = None,
     run_relay: bool = False,
+    run_worker: bool = False,
 ) -> FastAPI:
-    """The audit app; with no arguments (uvicorn factory) everything comes from the environment."""
+    """The audit app; with no arguments (uvicorn factory) everything comes from the environment.
+
+    `run_worker` consumes events in this process too (embedded mode, tests); full mode runs `worker` apart.
+    """
     settings = settings or AuditSettings()
     platform = platform or PlatformSettings()
-    return create_service_app(SPEC, settings.database_url, platform, bus=bus, run_relay=run_relay)
+    return create_service_app(
+        SPEC, settings.database_url, platform, bus=bus, run_relay=run_relay, run_worker=run_worker
+    )

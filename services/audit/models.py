@@ -20,7 +20,8 @@ class Base(DeclarativeBase):
 class AuditLog(IdMixin, TenantMixin, Base):
     """What happened (action = event type), to what, by whom, from where and when (the event's occurredAt).
 
-    Rows are never updated: on PostgreSQL a trigger refuses UPDATE (see the 0001 migration).
+    Append-only: on PostgreSQL triggers refuse UPDATE and TRUNCATE, and DELETE except of the company that
+    kit.purge is purging in that transaction (see the 0003 migration).
     """
 
     __tablename__ = "audit_logs"

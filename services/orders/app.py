@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from kit.bus import Bus
 from kit.consumer import EventConsumer
+from kit.purge import PurgePlan
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.orders.models import Base
@@ -23,6 +24,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     routers=[tenant_endpoints.router],
     consumer=consumer,
+    purge=PurgePlan(tables=("tenants",)),
 )
 
 
@@ -32,6 +34,14 @@ def create_app(
     *,
     bus: Bus | None = None,
     run_relay: bool = False,
+    run_worker: bool = False,
 ) -> FastAPI:
     settings = settings or OrdersSettings()
-    return create_service_app(SPEC, settings.database_url, platform or PlatformSettings(), bus=bus, run_relay=run_relay)
+    return create_service_app(
+        SPEC,
+        settings.database_url,
+        platform or PlatformSettings(),
+        bus=bus,
+        run_relay=run_relay,
+        run_worker=run_worker,
+    )

@@ -17,7 +17,7 @@ class Tenant(TenantMixin, TimestampMixin, Base):
     """A company as orders knows it from identity's events: its monthly order limit and trial end.
 
     Fields stay empty until the event that carries them arrives: events of one company may come in
-    any order.
+    any order, and the entity versions they carry decide which is newest.
     """
 
     __tablename__ = "tenants"
@@ -31,6 +31,7 @@ class Tenant(TenantMixin, TimestampMixin, Base):
     trial_ends_at: Mapped[datetime | None]
     # Orders a calendar month (UTC) the plan allows; None is unlimited.
     max_orders_per_month: Mapped[int | None]
-    # occurredAt of the last company / subscription event applied: an older one arriving later is ignored.
-    company_updated_from_event_at: Mapped[datetime | None]
-    subscription_updated_from_event_at: Mapped[datetime | None]
+    # Versions of the company and of its subscription (identity's entity versions) last applied: an event
+    # not newer is ignored. 0 until the first event about it arrives.
+    company_version: Mapped[int] = mapped_column(server_default="0")
+    subscription_version: Mapped[int] = mapped_column(server_default="0")

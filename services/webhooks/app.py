@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from kit.bus import Bus
 from kit.consumer import EventConsumer
+from kit.purge import PurgePlan
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
 from services.webhooks.models import Base
@@ -25,6 +26,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     routers=[],
     consumer=consumer,
+    purge=PurgePlan(tables=("tenants",)),
 )
 
 
@@ -34,6 +36,14 @@ def create_app(
     *,
     bus: Bus | None = None,
     run_relay: bool = False,
+    run_worker: bool = False,
 ) -> FastAPI:
     settings = settings or WebhooksSettings()
-    return create_service_app(SPEC, settings.database_url, platform or PlatformSettings(), bus=bus, run_relay=run_relay)
+    return create_service_app(
+        SPEC,
+        settings.database_url,
+        platform or PlatformSettings(),
+        bus=bus,
+        run_relay=run_relay,
+        run_worker=run_worker,
+    )

@@ -1,7 +1,6 @@
 """Webhooks' tables. Only this service reads or writes them."""
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -21,5 +20,5 @@ class Tenant(TenantMixin, TimestampMixin, Base):
     company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     name: Mapped[str]
     slug: Mapped[str]
-    # occurredAt of the last company event applied: an older one arriving later is ignored.
-    updated_from_event_at: Mapped[datetime]
+    # The company's version (identity's entity version) last applied: an event not newer is ignored.
+    company_version: Mapped[int]

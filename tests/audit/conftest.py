@@ -18,7 +18,7 @@ from kit.context import ContextSigner, Principal
 from kit.db import Database, utcnow
 from kit.events import Actor, EntityRef, EventEnvelope
 from kit.settings import PlatformSettings
-from services.audit.app import create_app
+from services.audit.app import SPEC, create_app
 from services.audit.settings import AuditSettings
 from tests.conftest import DatabaseFactory, context_headers, start_app
 from tests.infrastructure import Infrastructure
@@ -31,6 +31,7 @@ class AuditService:
     database: Database
     publisher: EventPublisher
     signer: ContextSigner
+    platform: PlatformSettings
 
     def headers(self, company_id: uuid.UUID | None, principal: Principal | None = None) -> dict[str, str]:
         return context_headers(
@@ -86,14 +87,23 @@ async def broker(infra: Infrastructure) -> AsyncIterator[AbstractRobustConnectio
     await connection.close()
 
 
+@pytest.fixture
+async def log(new_database: DatabaseFactory) -> AsyncIterator[Database]:
+    """A migrated audit database with nobody consuming into it."""
+    database = Database(await new_database("audit_log"))
+    await database.upgrade(SPEC.migrations)
+    yield database
+    await database.dispose()
+
+
 @pytest.fixture(scope="module")
 async def audit(
     new_database: DatabaseFactory, platform: PlatformSettings, signer: ContextSigner, broker: AbstractRobustConnection
 ) -> AsyncIterator[AuditService]:
     url = await new_database("audit")
     async with AsyncExitStack() as stack:
-        app = create_app(AuditSettings(database_url=url), platform)
+        app = create_app(AuditSettings(database_url=url), platform, run_worker=True)
         client = await start_app(stack, app)
         # The consumer declares its dead-letter queue after binding: from then on no event is missed.
         await wait_for_queue(broker, f"{platform.namespace}.audit.events.dlq")
-        yield AuditService(client, app.state.database, EventPublisher(broker, platform.namespace), signer)
+        yield AuditService(client, app.state.database, EventPublisher(broker, platform.namespace), signer, platform)

@@ -1,4 +1,4 @@
-"""The orders service, running as in production (its API and consumer) on a fresh database, for its tests."""
+"""The orders service, its API and its worker in one process, on a fresh database, for its tests."""
 
 from collections.abc import AsyncIterator
 
@@ -16,6 +16,6 @@ from tests.support.services import RunningService, running_service
 async def orders(
     platform: PlatformSettings, new_database: DatabaseFactory, signer: ContextSigner
 ) -> AsyncIterator[RunningService]:
-    app = create_app(OrdersSettings(database_url=await new_database("orders")), platform)
+    app = create_app(OrdersSettings(database_url=await new_database("orders")), platform, run_worker=True)
     async with running_service("orders", app, platform, signer) as service:
         yield service

@@ -6,8 +6,9 @@ from datetime import timedelta
 from kit.db import utcnow
 from kit.settings import PlatformSettings
 from services.orders.app import SPEC
+from tests.contracts.envelopes import company_created, trial_started
 from tests.support.access import refusals_that_went_wrong, row_counts
-from tests.support.events import STARTER_LIMITS, company_created, publish_event, trial_started, wait_until_processed
+from tests.support.events import publish_event, wait_until_processed
 from tests.support.services import RunningService
 
 
@@ -18,7 +19,7 @@ async def test_every_route_refuses_the_callers_its_access_excludes_and_changes_n
     company_id = uuid.uuid4()
     events = [
         company_created(company_id, name="Acme Distributors", slug=f"acme-{company_id.hex[:8]}"),
-        trial_started(company_id, limits=STARTER_LIMITS, trial_ends_at=utcnow() + timedelta(days=14)),
+        trial_started(company_id, trial_ends_at=utcnow() + timedelta(days=14)),
     ]
     await publish_event(platform, *events)
     await wait_until_processed(orders.database, SPEC.metadata, *events)

@@ -1,9 +1,14 @@
-"""Queries of the audit log, every one scoped to the context's company."""
+"""Queries of the audit log: reads scoped to the context's company, and the consumer's batched insert."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import upsert
 from kit.pagination import keyset_page
 from kit.repository import TenantRepository
 from services.audit.models import AuditLog
@@ -51,3 +56,12 @@ class AuditLogRepository(TenantRepository[AuditLog]):
             limit=limit,
             cursor=cursor,
         )
+
+
+async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert entries of any companies (each row names its own) in one statement; an event id already
+    recorded adds nothing."""
+    if not rows:
+        return
+    table = AuditLog.__table__
+    await session.execute(upsert(session, table).values(list(rows)).on_conflict_do_nothing(index_elements=["event_id"]))

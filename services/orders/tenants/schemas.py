@@ -1,4 +1,4 @@
-"""Orders' public view of its tenant read model, and the parts of identity's events it reads."""
+"""Orders' public view of its tenant read model."""
 
 from datetime import datetime
 
@@ -13,23 +13,3 @@ class OrderLimits(CamelModel):
     trial_ends_at: datetime | None
     # False once a trial has ended without a paid plan: new orders are refused until one is chosen.
     accepting_orders: bool
-
-
-class CompanyFacts(CamelModel):
-    """`data` of CompanyCreated / CompanyUpdated; fields orders does not need are ignored."""
-
-    name: str
-    slug: str
-
-
-class PlanLimits(CamelModel):
-    max_orders_per_month: int | None = None
-
-
-class SubscriptionFacts(CamelModel):
-    """`data` of TrialStarted / SubscriptionChanged."""
-
-    plan_code: str
-    status: str
-    trial_ends_at: datetime | None = None
-    limits: PlanLimits

@@ -1,39 +1,72 @@
-"""Rules of orders' tenant read model: apply identity's facts once, newest wins."""
+"""Rules of orders' tenant read model: apply identity's company and subscription state, newest version wins."""
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.consumer import superseded
+from kit.db import utcnow
 from kit.errors import ServiceUnavailable
 from services.orders.models import Tenant
-from services.orders.tenants.repository import LocalTenantRepository
-from services.orders.tenants.schemas import CompanyFacts, SubscriptionFacts
+from services.orders.tenants.repository import LocalTenantRepository, upsert_newer_tenants
 
 
-async def record_company(
-    session: AsyncSession, company_id: uuid.UUID, facts: CompanyFacts, occurred_at: datetime
-) -> None:
-    tenant = await LocalTenantRepository(session, company_id).lock_or_create()
-    if superseded(tenant.company_updated_from_event_at, occurred_at):
-        return
-    tenant.name = facts.name
-    tenant.slug = facts.slug
-    tenant.company_updated_from_event_at = occurred_at
+@dataclass(frozen=True)
+class CompanyState:
+    """A company as one of identity's events left it, at `version`."""
+
+    company_id: uuid.UUID
+    version: int
+    name: str
+    slug: str
 
 
-async def record_subscription(
-    session: AsyncSession, company_id: uuid.UUID, facts: SubscriptionFacts, occurred_at: datetime
-) -> None:
-    tenant = await LocalTenantRepository(session, company_id).lock_or_create()
-    if superseded(tenant.subscription_updated_from_event_at, occurred_at):
-        return
-    tenant.plan_code = facts.plan_code
-    tenant.subscription_status = facts.status
-    tenant.trial_ends_at = facts.trial_ends_at
-    tenant.max_orders_per_month = facts.limits.max_orders_per_month
-    tenant.subscription_updated_from_event_at = occurred_at
+@dataclass(frozen=True)
+class SubscriptionState:
+    """A company's subscription as one of identity's events left it, at `version`."""
+
+    company_id: uuid.UUID
+    version: int
+    plan_code: str
+    status: str
+    trial_ends_at: datetime | None
+    max_orders_per_month: int | None
+
+
+async def record_companies(session: AsyncSession, states: Sequence[CompanyState]) -> None:
+    """Store each company's state unless a version as new is stored already (one company at most once)."""
+    now = utcnow()
+    rows = [
+        {
+            "company_id": state.company_id,
+            "name": state.name,
+            "slug": state.slug,
+            "company_version": state.version,
+            "updated_at": now,
+        }
+        for state in states
+    ]
+    await upsert_newer_tenants(session, rows, version="company_version")
+
+
+async def record_subscriptions(session: AsyncSession, states: Sequence[SubscriptionState]) -> None:
+    """Store each company's subscription unless a version as new is stored already (one company at most once)."""
+    now = utcnow()
+    rows = [
+        {
+            "company_id": state.company_id,
+            "plan_code": state.plan_code,
+            "subscription_status": state.status,
+            "trial_ends_at": state.trial_ends_at,
+            "max_orders_per_month": state.max_orders_per_month,
+            "subscription_version": state.version,
+            "updated_at": now,
+        }
+        for state in states
+    ]
+    await upsert_newer_tenants(session, rows, version="subscription_version")
 
 
 # A company's first events reach orders a moment after signup; a request in that moment is told to retry.

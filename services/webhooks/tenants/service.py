@@ -1,23 +1,36 @@
-"""Rules of webhooks' tenant read model: apply identity's company facts once, newest wins."""
+"""Rules of webhooks' tenant read model: apply identity's company state, newest version wins."""
 
 import uuid
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.consumer import superseded
-from services.webhooks.tenants.repository import LocalTenantRepository
-from services.webhooks.tenants.schemas import CompanyFacts
+from kit.db import utcnow
+from services.webhooks.tenants.repository import upsert_newer_tenants
 
 
-async def record_company(
-    session: AsyncSession, company_id: uuid.UUID, facts: CompanyFacts, occurred_at: datetime
-) -> None:
-    fields: dict[str, Any] = {"name": facts.name, "slug": facts.slug, "updated_from_event_at": occurred_at}
-    tenant = await LocalTenantRepository(session, company_id).lock_or_create(**fields)
-    if superseded(tenant.updated_from_event_at, occurred_at):
-        return
-    tenant.name = facts.name
-    tenant.slug = facts.slug
-    tenant.updated_from_event_at = occurred_at
+@dataclass(frozen=True)
+class CompanyState:
+    """A company as one of identity's events left it, at `version`."""
+
+    company_id: uuid.UUID
+    version: int
+    name: str
+    slug: str
+
+
+async def record_companies(session: AsyncSession, states: Sequence[CompanyState]) -> None:
+    """Store each company's state unless a version as new is stored already (one company at most once)."""
+    now = utcnow()
+    rows = [
+        {
+            "company_id": state.company_id,
+            "name": state.name,
+            "slug": state.slug,
+            "company_version": state.version,
+            "updated_at": now,
+        }
+        for state in states
+    ]
+    await upsert_newer_tenants(session, rows)
