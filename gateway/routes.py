@@ -124,6 +124,8 @@ ROUTES: tuple[Route, ...] = (
     # Company, plans, billing.
     Route(GET, "/api/v1/company", "identity", staff()),
     Route(PATCH, "/api/v1/company", "identity", staff(*OWNER_OR_ADMIN)),
+    # Deleting the company: the owner alone, who confirms it by typing the company's slug.
+    Route(DELETE, "/api/v1/company", "identity", staff("OWNER")),
     Route(GET, "/api/v1/plans", "identity", PUBLIC),
     Route(GET, "/api/v1/subscription", "identity", staff()),
     Route(POST, "/api/v1/subscription", "identity", staff("OWNER")),

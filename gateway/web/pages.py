@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.pipeline import Caller, Gateway
 from gateway.web.calls import (
     api,
     banner,
@@ -152,6 +153,7 @@ async def dashboard(request: Request) -> Response:
 
 SETTINGS_FIELDS = {"name": "name", "slug": "slug"}
 STOREFRONT_FIELDS = {"currency": "currency", "showPricesToGuests": "show_prices_to_guests"}
+DELETE_COMPANY_FIELDS = {"confirmSlug": "confirm_slug"}
 
 
 @router.get("/dashboard/settings")
@@ -165,7 +167,8 @@ async def settings_page(request: Request) -> Response:
     if not company.ok:
         raise problem(company)
     values = {"name": company.body["name"], "slug": company.body["slug"]}
-    return render(request, "settings.html", {**frame, **_settings_context(request, values, company.body)})
+    context = _settings_context(request, gateway, caller, values, company.body)
+    return render(request, "settings.html", {**frame, **context})
 
 
 @router.post("/dashboard/settings")
@@ -186,7 +189,7 @@ async def save_settings(request: Request) -> Response:
     errors = result.field_errors(SETTINGS_FIELDS)
     context = {
         **frame,
-        **_settings_context(request, values, company.body if company.ok else values),
+        **_settings_context(request, gateway, caller, values, company.body if company.ok else values),
         "errors": errors,
         "error": banner(result, errors),
     }
@@ -219,14 +222,50 @@ async def save_storefront_settings(request: Request) -> Response:
     general = {"name": company.body["name"], "slug": company.body["slug"]}
     context = {
         **frame,
-        **_settings_context(request, general, company.body),
+        **_settings_context(request, gateway, caller, general, company.body),
         "storefront": {"values": values, "errors": errors},
         "error": banner(result, errors),
     }
     return render(request, "settings.html", context, status_code=page_status(result.status))
 
 
-def _settings_context(request: Request, values: dict[str, str], company: dict[str, Any]) -> dict[str, Any]:
+@router.post("/dashboard/settings/delete-company")
+async def delete_company(request: Request) -> Response:
+    form = await verified_form(request)
+    gateway, caller = await staff_caller(request)
+    values = {"confirm_slug": form.get("confirm_slug", "")}
+    result = await api(gateway, caller, "DELETE", "/api/v1/company", json_body={"confirmSlug": values["confirm_slug"]})
+    if result.ok:
+        # Identity has ended every session of the company with it; this browser's cookie goes too.
+        await gateway.end_session(caller)
+        response = redirect("/login")
+        gateway.clear_session_cookie(response, caller)
+        flash(response, "company-deleted")
+        return response
+    frame, company = await asyncio.gather(
+        dashboard_frame(request, gateway, caller, "settings"), api(gateway, caller, "GET", "/api/v1/company")
+    )
+    if isinstance(frame, Response):
+        return frame
+    if not company.ok:
+        raise problem(company)
+    errors = result.field_errors(DELETE_COMPANY_FIELDS)
+    if not errors and result.status in (400, 409, 422):
+        # A slug that is not the company's: said where it was typed.
+        errors["confirm_slug"] = result.detail
+    general = {"name": company.body["name"], "slug": company.body["slug"]}
+    context = {
+        **frame,
+        **_settings_context(request, gateway, caller, general, company.body),
+        "danger": {"values": values, "errors": errors},
+        "error": banner(result, errors),
+    }
+    return render(request, "settings.html", context, status_code=page_status(result.status))
+
+
+def _settings_context(
+    request: Request, gateway: Gateway, caller: Caller, values: dict[str, str], company: dict[str, Any]
+) -> dict[str, Any]:
     public_url = str(request.app.state.settings.public_url).rstrip("/")
     storefront = {
         "currency": str(company.get("currency") or ""),
@@ -238,6 +277,9 @@ def _settings_context(request: Request, values: dict[str, str], company: dict[st
         "company": company,
         "store_base": f"{public_url}/store/",
         "storefront": {"values": storefront, "errors": {}},
+        # The Danger zone is shown only to whom the API lets delete the company (the owner).
+        "can_delete_company": gateway.routes.staff_role_may(caller.role, "DELETE", "/api/v1/company"),
+        "danger": {"values": {}, "errors": {}},
     }
 
 

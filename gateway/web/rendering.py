@@ -22,6 +22,10 @@ FLASH_MESSAGES = {
     "signed-in": ("success", "Welcome back."),
     "signed-out": ("info", "You have signed out."),
     "settings-saved": ("success", "Settings saved."),
+    "company-deleted": (
+        "info",
+        "Your company has been deleted and everyone on its team signed out. Its storefront address is free again.",
+    ),
     "customer-created": ("success", "Customer added. They set a password at your storefront's setup-password page."),
     "customer-saved": ("success", "Customer saved."),
     "customer-deleted": ("success", "Customer deleted, with its contacts and addresses."),

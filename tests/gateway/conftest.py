@@ -117,6 +117,16 @@ class FakeService:
                     )
                 company.update({key: value for key, value in changes.items() if value})
                 return JSONResponse(_summary(company))
+            if path == "/api/v1/company" and method == "DELETE":
+                if json.loads(received.body or b"{}").get("confirmSlug") != company["slug"]:
+                    return _problem(
+                        422,
+                        "Type the company's storefront address to confirm.",
+                        [{"field": "confirmSlug", "message": "does not match the storefront address"}],
+                    )
+                # Gone with its principals: the sessions of its staff stop at once.
+                del self.companies[company["id"]]
+                return JSONResponse({"id": company["id"]}, 202)
             if path == "/api/v1/subscription":
                 return JSONResponse(
                     {

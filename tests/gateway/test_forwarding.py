@@ -131,6 +131,7 @@ async def test_staff_route_without_session_is_401_and_not_forwarded(gateway: Gat
         ("GET", "/api/v1/audit-logs", "OWNER or ADMIN"),
         ("POST", "/api/v1/webhooks", "OWNER or ADMIN"),
         ("POST", "/api/v1/subscription", "OWNER"),
+        ("DELETE", "/api/v1/company", "OWNER"),
     ],
 )
 async def test_member_is_refused_what_their_role_does_not_allow(
@@ -146,6 +147,16 @@ async def test_member_is_refused_what_their_role_does_not_allow(
         "identity" if path.endswith(("/company", "/subscription")) else path.split("/")[3].replace("-logs", "")
     ]
     assert service.calls_to(path) == []
+
+
+async def test_only_the_owner_may_delete_the_company(gateway: GatewayHarness) -> None:
+    await gateway.sign_up(role="ADMIN")
+
+    refused = await gateway.client.request("DELETE", "/api/v1/company", json={"confirmSlug": "acme"})
+
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "This requires the OWNER role."
+    assert gateway.services["identity"].calls_to("/api/v1/company") == []
 
 
 async def test_member_reaches_what_any_staff_role_may_use(gateway: GatewayHarness) -> None:

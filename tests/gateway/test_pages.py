@@ -122,6 +122,53 @@ async def test_settings_form_shows_field_errors_and_saves(gateway: GatewayHarnes
     assert 'value="new"' in page.text
 
 
+async def test_owner_deletes_the_company_after_typing_its_slug_and_is_signed_out(gateway: GatewayHarness) -> None:
+    await _sign_up_in_browser(gateway)
+    slug = next(iter(gateway.services["identity"].companies.values()))["slug"]
+    settings = await gateway.client.get("/dashboard/settings")
+    token = await _csrf(gateway.client, "/dashboard/settings")
+    session = gateway.client.cookies[STAFF_COOKIE]
+
+    wrong = await gateway.client.post(
+        "/dashboard/settings/delete-company", data={"csrf_token": token, "confirm_slug": "not-" + slug}
+    )
+    deleted = await gateway.client.post(
+        "/dashboard/settings/delete-company", data={"csrf_token": token, "confirm_slug": slug}
+    )
+
+    assert 'data-testid="danger-zone"' in settings.text
+    assert wrong.status_code == 422
+    assert 'data-testid="error-confirm_slug">Does not match the storefront address</p>' in wrong.text
+    assert f'value="not-{slug}"' in wrong.text
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == "/login"
+    assert STAFF_COOKIE not in gateway.client.cookies
+    assert await gateway.redis.exists(f"{gateway.namespace}:session:{session}") == 0
+    login = await gateway.client.get("/login")
+    assert "Your company has been deleted" in login.text
+    # The old cookie, presented again, opens nothing.
+    gateway.client.cookies.set(STAFF_COOKIE, session)
+    assert (await gateway.client.get("/dashboard")).status_code == 303
+
+
+async def test_admin_sees_no_danger_zone_and_cannot_delete_the_company(gateway: GatewayHarness) -> None:
+    await gateway.sign_up(role="ADMIN")
+    slug = next(iter(gateway.services["identity"].companies.values()))["slug"]
+
+    settings = await gateway.client.get("/dashboard/settings")
+    token = gateway.client.cookies[CSRF_COOKIE]
+    refused = await gateway.client.post(
+        "/dashboard/settings/delete-company", data={"csrf_token": token, "confirm_slug": slug}
+    )
+
+    assert settings.status_code == 200
+    assert "Danger zone" not in settings.text
+    assert refused.status_code == 403
+    assert "This requires the OWNER role." in refused.text
+    # The page's own reads of the company; the refused DELETE never reached identity.
+    assert [call.method for call in gateway.services["identity"].calls_to("/api/v1/company")] == ["GET", "GET"]
+
+
 async def test_member_does_not_see_or_reach_settings(gateway: GatewayHarness) -> None:
     await gateway.sign_up(role="MEMBER")
 

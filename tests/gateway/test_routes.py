@@ -57,7 +57,7 @@ def test_a_known_path_with_the_wrong_method_is_405() -> None:
     with pytest.raises(MethodNotAllowed) as refused:
         table.match("PUT", "/api/v1/company")
 
-    assert refused.value.headers["Allow"] == "GET, HEAD, PATCH"
+    assert refused.value.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
 
 
 def test_roles_per_route() -> None:
@@ -65,6 +65,9 @@ def test_roles_per_route() -> None:
     assert not table.staff_role_may("MEMBER", "PATCH", "/api/v1/company")
     assert table.staff_role_may("ADMIN", "PATCH", "/api/v1/company")
     assert not table.staff_role_may("ADMIN", "POST", "/api/v1/subscription")
+    assert table.staff_role_may("OWNER", "DELETE", "/api/v1/company")
+    assert not table.staff_role_may("ADMIN", "DELETE", "/api/v1/company")
+    assert not table.staff_role_may("MEMBER", "DELETE", "/api/v1/company")
     assert not table.staff_role_may("MEMBER", "GET", "/api/v1/audit-logs")
     assert table.staff_role_may("MEMBER", "POST", "/api/v1/orders")
     assert table.match("GET", "/api/v1/audit-logs").route.access.scope == "audit"
