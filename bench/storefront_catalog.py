@@ -21,37 +21,37 @@ import asyncio
 import csv
 import io
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import aio_pika
 import aiohttp
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
-from deploy.components import SERVICES
-from deploy.local import Topology, ensure_databases, free_port
+from bench.support import (
+    DEFAULT_POSTGRES,
+    Figure,
+    bench_system,
+    cpu_times,
+    print_figures,
+    settle_databases,
+    steal_share,
+    wait_until_quiet,
+)
+from deploy.local import Topology
 from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
-from kit.bus import delete_namespace
 from kit.context import CONTEXT_HEADER, ContextSigner, Principal, RequestContext
-from kit.settings import PlatformSettings
 
 PRODUCTS = 10_000
 OVERRIDES = 1_000
 PAGE_SIZE = 50
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway account on databases the bench drops
+BENCHMARK = "storefront catalog"
 P95_TARGET_MS = 15.0
 THROUGHPUT_TARGET = 0.60
 
@@ -283,7 +283,7 @@ class Side:
             return response.status
 
 
-async def benchmark(topology: Topology, seeded: Seeded, secret: str, options: argparse.Namespace) -> None:
+async def benchmark(topology: Topology, seeded: Seeded, secret: str, options: argparse.Namespace) -> list[Figure]:
     store_path = f"/store/{seeded.slug}/api/products"
     signer = ContextSigner(secret)
     principal = Principal(type="contact", id=seeded.contact_id, role="BUYER", customer_id=seeded.customer_id)
@@ -370,145 +370,52 @@ async def benchmark(topology: Topology, seeded: Seeded, secret: str, options: ar
     print(f"throughput, {options.clients} clients at once for {options.seconds:.0f} s per side:")
     for name in ("gateway", "direct"):
         print(f"  {name:<9} requests {answered[name]:>6}   {rate[name]:7.1f} req/s")
-    met = _verdict(p95 <= P95_TARGET_MS)
-    print(f"gateway p95 at one client {p95:.2f} ms (target <= {P95_TARGET_MS:.0f} ms): {met}")
-    print(
-        f"gateway throughput {ratio:.0%} of direct (target >= {THROUGHPUT_TARGET:.0%}): "
-        f"{_verdict(ratio >= THROUGHPUT_TARGET)}"
-    )
     hop = statistics.fmean(gateway.latencies_ms) - statistics.fmean(direct.latencies_ms)
     print(
         f"(at one client the gateway's hop adds {hop:.2f} ms to each request: "
         f"{gateway.throughput / direct.throughput:.0%} of direct's rate)"
     )
+    return [
+        Figure(BENCHMARK, "storefront page p95, one client, via gateway", p95, "ms", P95_TARGET_MS, False),
+        Figure(BENCHMARK, "storefront page p95, one client, direct", direct.percentile(0.95), "ms"),
+        Figure(
+            BENCHMARK,
+            f"storefront pages, {options.clients} clients, via gateway",
+            rate["gateway"],
+            "req/s",
+            note=f"direct {rate['direct']:,.0f} req/s",
+        ),
+        Figure(BENCHMARK, "gateway throughput share of direct", ratio * 100, "%", THROUGHPUT_TARGET * 100),
+    ]
 
 
-def cpu_times() -> list[int] | None:
-    """The machine's CPU time counters (user nice system idle iowait irq softirq steal), Linux only."""
-    try:
-        with open("/proc/stat") as stat:
-            return [int(field) for field in stat.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return None
-
-
-def steal_share(before: list[int] | None, after: list[int] | None) -> str:
-    """The share of CPU time the hypervisor gave to other guests meanwhile: a contended host slows every
-    figure, so they are only comparable between runs with little of it."""
-    if before is None or after is None:
-        return "unknown"
-    spent = [end - start for start, end in zip(before, after, strict=True)]
-    return f"{spent[7] / max(sum(spent), 1):.0%}"
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "MISSED"
-
-
-async def wait_until_quiet(broker_url: str, namespace: str, database_urls: dict[str, str]) -> float:
-    """Wait until the seeding's events are all relayed and consumed (every outbox and queue empty, three
-    looks in a row), so no consumer is still busy with them while we measure; returns the seconds waited."""
-    started = time.perf_counter()
-    engines = [create_async_engine(url, poolclass=NullPool) for url in database_urls.values()]
-    quiet_looks = 0
-    try:
-        async with await aio_pika.connect(broker_url) as connection:
-            while quiet_looks < 3:
-                pending = sum([await _unrelayed(engine) for engine in engines])
-                for service in database_urls:
-                    pending += await _queued(connection, f"{namespace}.{service}.events")
-                quiet_looks = quiet_looks + 1 if pending == 0 else 0
-                await asyncio.sleep(0.5)
-    finally:
-        for engine in engines:
-            await engine.dispose()
-    return time.perf_counter() - started
-
-
-async def settle_databases(database_urls: dict[str, str]) -> None:
-    """VACUUM ANALYZE each database now, as autovacuum would after the seeding's bulk writes, rather
-    than while we measure."""
-    for url in database_urls.values():
-        engine = create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("VACUUM (ANALYZE)"))
-        finally:
-            await engine.dispose()
-
-
-async def _unrelayed(engine: AsyncEngine) -> int:
-    async with engine.connect() as connection:
-        return int(await connection.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")) or 0)
-
-
-async def _queued(connection: aio_pika.abc.AbstractConnection, queue_name: str) -> int:
-    """Messages waiting in a queue; 0 if the service has no queue (it consumes no events)."""
-    try:
-        async with connection.channel() as channel:
-            queue = await channel.declare_queue(queue_name, passive=True)
-            return int(queue.declaration_result.message_count or 0)
-    except aio_pika.exceptions.ChannelNotFoundEntity:
-        return 0
-
-
-async def drop_databases(urls: list[str]) -> None:
-    for raw in urls:
-        url = make_url(raw)
-        engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        finally:
-            await engine.dispose()
-
-
-async def run(options: argparse.Namespace) -> None:
-    token = secrets.token_hex(4)
-    platform = PlatformSettings()
-    namespace = f"bench-{token}"
-    urls = {service: f"{options.postgres.rstrip('/')}/bench_{token}_{service}" for service in SERVICES}
-    secret = secrets.token_urlsafe(48)
-    await ensure_databases(urls.values())
-    log_dir = Path(tempfile.mkdtemp(prefix="distribu-bench-"))
-    topology = Topology(
-        {
-            "DISTRIBU_NAMESPACE": namespace,
-            "DISTRIBU_INTERNAL_SECRET": secret,
-            "DISTRIBU_LOG_LEVEL": "WARNING",
-            **{f"{service.upper()}_DATABASE_URL": url for service, url in urls.items()},
-        },
-        ports={name: free_port() for name in ("gateway", *SERVICES)},
-        log_dir=log_dir,
-    )
-    topology.start()
-    try:
-        await asyncio.to_thread(topology.wait_ready, 120.0)
-        print(f"full topology up (logs in {log_dir}); seeding...", flush=True)
-        seeded = await seed(topology.gateway_url)
-        waited = await wait_until_quiet(platform.broker_url, namespace, urls)
+async def run(options: argparse.Namespace) -> list[Figure]:
+    async with bench_system(options.postgres) as system:
+        print("seeding...", flush=True)
+        seeded = await seed(system.gateway_url)
+        waited = await wait_until_quiet(system)
         print(f"every service had consumed the seeding's events {waited:.1f} s later", flush=True)
-        await settle_databases(urls)
-        await benchmark(topology, seeded, secret, options)
-    finally:
-        await asyncio.to_thread(topology.stop)
-        await drop_databases(list(urls.values()))
-        await delete_namespace(platform.broker_url, namespace, SERVICES, len(platform.consumer_retry_delays))
+        await settle_databases(system.database_urls.values())
+        return await benchmark(system.topology, seeded, system.internal_secret, options)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.storefront_catalog", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--requests", type=int, default=2000, help="one-client requests per side (default 2000)")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests per side first (default 200)")
     parser.add_argument("--clients", type=int, default=8, help="clients at once for throughput (default 8)")
     parser.add_argument("--seconds", type=float, default=12.0, help="throughput seconds per side (default 12)")
     parser.add_argument(
         "--postgres",
-        default="postgresql+asyncpg://postgres@127.0.0.1:5432",
+        default=DEFAULT_POSTGRES,
         help="PostgreSQL server URL without a database; the bench creates and drops its own",
     )
-    args = parser.parse_args(argv)
-    asyncio.run(run(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.storefront_catalog", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    figures = asyncio.run(run(parser.parse_args(argv)))
+    print_figures("Storefront catalog page", figures)
     return 0
 
 
