@@ -49,7 +49,6 @@ from bench.support import (
     cpu_times,
     print_figures,
     settle_databases,
-    start_processes,
     steal_share,
     stop_processes,
     unrelayed,
@@ -415,7 +414,7 @@ async def time_relay(system: BenchSystem) -> tuple[int, float]:
     engine = create_async_engine(system.database_urls["catalog"], pool_size=1)
     try:
         found = await unrelayed(engine)
-        start_processes(system.relays("catalog"))
+        system.start(system.relays("catalog"))
         first_look: tuple[float, int] | None = None
         while True:
             left = await unrelayed(engine)
@@ -458,7 +457,7 @@ async def time_drain(system: BenchSystem, env: dict[str, str]) -> dict[str, Drai
             queue, dead_letters = system.queue(service), system.queue(service) + ".dlq"
             try:
                 depth, before, dead_before = await ready(queue), await processed(engine), await ready(dead_letters)
-                start_processes(system.workers(service), env)
+                system.start(system.workers(service), env)
                 deadline = time.perf_counter() + max(DRAIN_TIME_LIMIT, depth / 20)
                 started: float | None = None
                 dead = 0
@@ -653,7 +652,7 @@ async def run(options: argparse.Namespace) -> list[Figure]:
         single, _, single_problems = await drain_round(system, session, seeded, single_round, options)
         problems += single_problems
         stop_processes(system.workers())
-        start_processes(system.workers())
+        system.start(system.workers())
         steal = steal_share(counters, cpu_times())
 
         await wait_until_quiet(system)

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import aio_pika
 from sqlalchemy import text
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from deploy.components import SERVICES
-from deploy.local import REPOSITORY, ChildProcess, Topology, ensure_databases, free_port
+from deploy.local import ChildProcess, Topology, ensure_databases, free_port
 from kit.bus import delete_namespace
 from kit.settings import PlatformSettings
 
@@ -119,6 +118,11 @@ class BenchSystem:
         names = [f"{service}-relay"] if service else [f"{name}-relay" for name in SERVICES]
         return [process for process in self.topology.processes if process.name in names]
 
+    def start(self, processes: Iterable[ChildProcess], env: Mapping[str, str] | None = None) -> None:
+        """Start stopped processes of the topology again, with `env` added to their environment."""
+        for process in processes:
+            self.topology.start_process(process, env)
+
 
 @asynccontextmanager
 async def bench_system(
@@ -171,25 +175,6 @@ def stop_processes(processes: Iterable[ChildProcess], timeout: float = 30.0) -> 
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.popen.pid, signal.SIGKILL)
             process.popen.wait()
-
-
-def start_processes(processes: Iterable[ChildProcess], env: Mapping[str, str] | None = None) -> None:
-    """Start stopped processes of the topology again, with `env` added to their environment."""
-    for process in processes:
-        output: IO[bytes] | None = process.log_path.open("ab") if process.log_path is not None else None
-        try:
-            process.popen = subprocess.Popen(  # noqa: S603 - the topology's own argv, from fixed module names
-                process.argv,
-                env={**process.env, **(env or {})},
-                cwd=REPOSITORY,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT if output is not None else None,
-                start_new_session=True,
-            )
-        finally:
-            if output is not None:
-                output.close()
 
 
 async def wait_until_quiet(system: BenchSystem, within: float = 600.0) -> float:

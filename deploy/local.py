@@ -103,6 +103,31 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+# What each child runs first on Linux, as `python -c`, before it execs its own program: it asks the kernel to
+# SIGKILL it when the supervisor dies (PR_SET_PDEATHSIG survives exec), so no process outlives a supervisor
+# killed hard and holds its port against the next start. SIGKILL rather than SIGTERM: nobody is left to
+# escalate, and a supervisor is usually killed hard because its children were slow to stop. A separate
+# interpreter rather than subprocess's `preexec_fn`, which can deadlock a threaded parent (the tests' is).
+DIE_WITH_SUPERVISOR = """\
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+    raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("the supervisor exited before this process started")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def dying_with_supervisor(argv: list[str]) -> list[str]:
+    """`argv` run so that it dies with this process (Linux; elsewhere `argv` as it is)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    # -I -S: the wrapper needs nothing beyond the standard library, so it skips the environment and site-packages.
+    return [sys.executable, "-I", "-S", "-c", DIE_WITH_SUPERVISOR, str(os.getpid()), *argv]
+
+
 def stopped_cleanly(exit_code: int | None) -> bool:
     """Exited 0, or by the SIGTERM it was sent: uvicorn re-raises that signal once its graceful shutdown is done."""
     return exit_code in (0, -signal.SIGTERM)
@@ -196,26 +221,34 @@ class Topology:
         return next(process for process in self.processes if process.name == name)
 
     def start(self) -> None:
+        """Start every child; each dies with this process, however it ends (see `DIE_WITH_SUPERVISOR`)."""
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         for process in self.processes:
-            output: IO[bytes] | None = None
-            if process.log_path is not None:
-                output = process.log_path.open("ab")
-            try:
-                # Own session: a terminal's Ctrl-C reaches only this supervisor, which stops children in order.
-                process.popen = subprocess.Popen(  # noqa: S603 - argv is built above from fixed module names
-                    process.argv,
-                    env=process.env,
-                    cwd=REPOSITORY,
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=subprocess.STDOUT if output is not None else None,
-                    start_new_session=True,
-                )
-            finally:
-                if output is not None:
-                    output.close()
+            self.start_process(process)
+
+    def start_process(self, process: ChildProcess, env: Mapping[str, str] | None = None) -> None:
+        """Start one child (again, for tests that stop some), with `env` added to its environment."""
+        if sys.platform.startswith("linux") and threading.current_thread() is not threading.main_thread():
+            # Linux sends the parent-death signal when the *thread* that started a child ends.
+            raise RuntimeError(
+                "start the topology from the main thread: its children die with the thread that starts them"
+            )
+        output: IO[bytes] | None = process.log_path.open("ab") if process.log_path is not None else None
+        try:
+            # Own session: a terminal's Ctrl-C reaches only this supervisor, which stops children in order.
+            process.popen = subprocess.Popen(  # noqa: S603 - argv is built in __init__ from fixed module names
+                dying_with_supervisor(process.argv),
+                env={**process.env, **(env or {})},
+                cwd=REPOSITORY,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT if output is not None else None,
+                start_new_session=True,
+            )
+        finally:
+            if output is not None:
+                output.close()
 
     def exited(self) -> list[ChildProcess]:
         return [process for process in self.processes if process.exit_code is not None]
@@ -254,16 +287,14 @@ class Topology:
                     time.sleep(0.25)
 
     def stop(self, timeout: float = 15.0) -> dict[str, int | None]:
-        """SIGTERM every child (the gateway, then the APIs, then the workers, relays last so they can drain),
-        SIGKILL what outlives `timeout`.
+        """SIGTERM every child's process group (the gateway, then the APIs, then the workers, relays last
+        so they can drain), SIGKILL the groups of those that outlive `timeout`.
 
         Returns each child's exit code.
         """
         order = sorted(self.processes, key=stop_rank)
         for process in order:
-            if process.popen is not None and process.popen.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.popen.send_signal(signal.SIGTERM)
+            signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for process in order:
             if process.popen is None:
@@ -271,15 +302,27 @@ class Topology:
             try:
                 process.popen.wait(max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.popen.pid, signal.SIGKILL)
+                signal_group(process, signal.SIGKILL)
                 process.popen.wait()
         return {process.name: process.exit_code for process in self.processes}
+
+    def kill(self) -> None:
+        """SIGKILL every child's process group now (a `stop` in progress then finds them gone)."""
+        for process in self.processes:
+            signal_group(process, signal.SIGKILL)
 
     def describe_exit(self, process: ChildProcess) -> str:
         where = f" (log: {process.log_path})" if process.log_path is not None else ""
         tail = process.log_tail()
         return f"{process.name} exited with code {process.exit_code}{where}" + (f"\n{tail}" if tail else "")
+
+
+def signal_group(process: ChildProcess, signum: signal.Signals) -> None:
+    """Send `signum` to the process group a running child leads (its own: `start_new_session`)."""
+    # Only while the child is unreaped: until then its pid, and so its group id, cannot be reused.
+    if process.popen is not None and process.popen.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.popen.pid, signum)
 
 
 def stop_rank(process: ChildProcess) -> int:
@@ -305,21 +348,43 @@ def _banner(topology: Topology) -> str:
     )
 
 
+def service_port(value: str) -> tuple[str, int]:
+    """`identity=9101`, as `--service-port` takes it."""
+    service, _, port = value.partition("=")
+    if service not in SERVICES or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected SERVICE=PORT with SERVICE one of {', '.join(SERVICES)}")
+    return service, int(port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.local", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", GATEWAY_PORT)))
+    parser.add_argument(
+        "--service-port",
+        type=service_port,
+        action="append",
+        default=[],
+        metavar="SERVICE=PORT",
+        help="a service API's port instead of its default (8101-8105); repeatable",
+    )
     parser.add_argument("--log-dir", type=Path, default=Path(".data/logs"), help="one log file per process")
     parser.add_argument("--logs-to-terminal", action="store_true", help="interleave every process's log here")
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
+    topology: Topology | None = None
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
+        if stopping.is_set() and topology is not None:
+            topology.kill()  # asked twice: no more waiting for a graceful stop
         stopping.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, request_stop)
+    # SIGHUP too: a closed terminal stops everything rather than killing this supervisor alone. A signal
+    # ignored from the start (`nohup`, a background job) stays ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, request_stop)
 
     try:
         created = asyncio.run(ensure_databases(database_urls(os.environ).values()))
@@ -330,11 +395,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"created database {name}")
 
     topology = Topology(
-        ports={"gateway": args.port}, host=args.host, log_dir=None if args.logs_to_terminal else args.log_dir
+        ports={"gateway": args.port, **dict(args.service_port)},
+        host=args.host,
+        log_dir=None if args.logs_to_terminal else args.log_dir,
     )
-    topology.start()
     status = 0
     try:
+        topology.start()
         topology.wait_ready(cancel=stopping)
         if not stopping.is_set():
             print(_banner(topology), flush=True)
@@ -347,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Distribu did not start: {error}", file=sys.stderr)
         status = 1
     finally:
-        print("Stopping Distribu...", file=sys.stderr, flush=True)
+        print("Stopping Distribu... (Ctrl-C again to kill every process now)", file=sys.stderr, flush=True)
         exit_codes = topology.stop()
     for name, code in exit_codes.items():
         if not stopped_cleanly(code):

@@ -1,7 +1,11 @@
 """How deploy.local wires the full topology's processes together (started for real in tests/e2e)."""
 
+import argparse
+
+import pytest
+
 from deploy.components import SERVICES
-from deploy.local import Topology, database_urls, stop_rank
+from deploy.local import Topology, database_urls, service_port, stop_rank
 
 
 def test_topology_runs_an_api_a_worker_and_a_relay_per_service_and_the_gateway():
@@ -57,3 +61,10 @@ def test_database_urls_default_to_one_local_database_per_service():
 
     assert urls["audit"] == "postgresql+asyncpg://elsewhere/audit"
     assert urls["identity"] == "postgresql+asyncpg://postgres@127.0.0.1:5432/distribu_identity"
+
+
+def test_a_service_port_is_given_as_service_equals_port():
+    assert service_port("catalog=9102") == ("catalog", 9102)
+    for wrong in ("shipping=9106", "catalog", "catalog=", "catalog=port"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            service_port(wrong)
