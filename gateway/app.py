@@ -20,8 +20,8 @@ from gateway.pipeline import Gateway
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
-from gateway.web import api_key_pages, customer_pages, pages, product_pages, storefront_pages, team_pages
-from gateway.web.calls import install_sign_in_redirect
+from gateway.web import dashboard, storefront
+from gateway.web.dashboard.frame import install_sign_in_redirect
 from gateway.web.rendering import STATIC_DIRECTORY, install_page_errors
 from kit.context import ContextSigner
 from kit.errors import ServiceUnavailable, install_problem_handlers, problem_response
@@ -87,12 +87,8 @@ def create_app(
     # Everything else under /api and /store/{slug}/api is the route table's. Before the pages: the API's
     # calls are the hot path, and each route tried before the match costs every request.
     api.install(app)
-    app.include_router(pages.router)
-    app.include_router(storefront_pages.router)
-    app.include_router(customer_pages.router)
-    app.include_router(team_pages.router)
-    app.include_router(api_key_pages.router)
-    app.include_router(product_pages.router)
+    app.include_router(dashboard.router)
+    app.include_router(storefront.router)
     return app
 
 

@@ -1,7 +1,7 @@
 """Rendering pages: templates, the forms' CSRF token, flash messages and HTML error pages."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
@@ -16,65 +16,41 @@ templates = Jinja2Templates(directory=str(WEB_DIRECTORY / "templates"))
 
 FLASH_COOKIE = "distribu_flash"
 
-# Flash cookies carry a code, never text: nothing a cookie holds is ever shown as is.
-FLASH_MESSAGES = {
-    "welcome": ("success", "Welcome to Distribu! Your company is set up and your free trial has started."),
-    "signed-in": ("success", "Welcome back."),
-    "signed-out": ("info", "You have signed out."),
-    "settings-saved": ("success", "Settings saved."),
-    "company-deleted": (
-        "info",
-        "Your company has been deleted and everyone on its team signed out. Its storefront address is free again.",
-    ),
-    "customer-created": ("success", "Customer added. They set a password at your storefront's setup-password page."),
-    "customer-saved": ("success", "Customer saved."),
-    "customer-deleted": ("success", "Customer deleted, with its contacts and addresses."),
-    "contact-added": ("success", "Contact added. Send them the setup-password link so they can sign in."),
-    "contact-role-changed": ("success", "Role changed. It applies on the contact's next request."),
-    "contact-removed": ("success", "Contact removed. They can no longer sign in."),
-    "address-added": ("success", "Address added."),
-    "address-saved": ("success", "Address saved."),
-    "address-default": ("success", "Default address changed."),
-    "address-deleted": ("success", "Address deleted."),
-    "member-role-changed": ("success", "Role changed. It applies on their next request."),
-    "member-removed": ("success", "Removed from the team."),
-    "ownership-transferred": ("success", "Ownership transferred. You are now an admin."),
-    "invite-revoked": ("success", "Invite revoked. Its link no longer works."),
-    "invite-accepted": ("success", "Welcome aboard! You have joined the team."),
-    "api-key-revoked": ("success", "API key revoked. Calls made with it are refused from now on."),
-    "session-expired": ("info", "Your session has ended; sign in again to continue."),
-    "store-password-set": ("success", "Your password is set. Sign in to continue."),
-    "store-address-added": ("success", "Address added."),
-    "store-address-saved": ("success", "Address saved."),
-    "store-address-default": ("success", "Default address changed."),
-    "store-address-deleted": ("success", "Address deleted."),
-    "store-contact-added": ("success", "Contact added. Tell them to set their password on the setup-password page."),
-    "store-contact-role": ("success", "Role changed. It applies on the contact's next request."),
-    "store-contact-removed": ("success", "Contact removed. They can no longer sign in."),
-    "product-created": ("success", "Product added."),
-    "product-saved": ("success", "Product saved."),
-    "product-archived": ("success", "Product archived. It is off your storefront and frees a place in your plan."),
-    "product-restored": ("success", "Product restored. It is back on your storefront."),
-    "product-deleted": ("success", "Product deleted, with its customers' prices."),
-    "price-set": ("success", "Price set. The customer and all its contacts pay it from now on."),
-    "price-changed": ("success", "Price changed."),
-    "price-removed": ("success", "Price removed. The customer pays the list price again."),
-}
+# Flash cookies carry a code, never text: nothing a cookie holds is ever shown as is. Each area registers
+# its own messages (`flash_messages`); a code is registered once.
+Flash = tuple[Literal["success", "info"], str]
+_FLASH_MESSAGES: dict[str, Flash] = {}
+
+
+def flash_messages(messages: dict[str, Flash]) -> None:
+    """Registers an area's flash messages by code."""
+    taken = _FLASH_MESSAGES.keys() & messages.keys()
+    if taken:
+        raise ValueError(f"flash codes registered twice: {sorted(taken)}")
+    _FLASH_MESSAGES.update(messages)
+
+
+def registered_flash_codes() -> set[str]:
+    return set(_FLASH_MESSAGES)
+
+
+# Shared by the dashboard and every storefront.
+flash_messages(
+    {
+        "signed-in": ("success", "Welcome back."),
+        "signed-out": ("info", "You have signed out."),
+        "session-expired": ("info", "Your session has ended; sign in again to continue."),
+    }
+)
 
 
 def _secure(request: Request) -> bool:
     return bool(request.app.state.settings.cookie_secure)
 
 
-async def verified_form(request: Request) -> dict[str, str]:
-    """The posted form, once its CSRF token is its session's (the cookie's before sign-in); 403 otherwise."""
-    form = await request.form()
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    csrf.require_form_field(request, fields)
-    return fields
-
-
 def flash(response: Response, code: str) -> None:
+    if code not in _FLASH_MESSAGES:
+        raise KeyError(f"no flash message is registered as {code!r}")
     response.set_cookie(FLASH_COOKIE, code, max_age=60, path="/", httponly=True, samesite="lax")
 
 
@@ -83,8 +59,8 @@ def render(
 ) -> HTMLResponse:
     values: dict[str, Any] = {"csrf_token": csrf.token_for(request), "flash": None, **(context or {})}
     code = request.cookies.get(FLASH_COOKIE)
-    if code in FLASH_MESSAGES:
-        kind, text = FLASH_MESSAGES[code]
+    if code in _FLASH_MESSAGES:
+        kind, text = _FLASH_MESSAGES[code]
         values["flash"] = {"kind": kind, "text": text}
     response = templates.TemplateResponse(request, template, values, status_code=status_code)
     if code is not None:

@@ -1,11 +1,13 @@
 """The web pages: CSRF-protected forms over the same API, redirects, errors shown where they belong."""
 
+import importlib
 import re
 
 import httpx
 
 from gateway.csrf import CSRF_COOKIE
 from gateway.sessions import STAFF_COOKIE
+from gateway.web.rendering import WEB_DIRECTORY, registered_flash_codes
 from tests.gateway.conftest import GatewayHarness, unique_email
 
 
@@ -231,3 +233,34 @@ async def test_logout_form_ends_the_session(gateway: GatewayHarness) -> None:
     assert response.headers["location"] == "/login"
     assert (await gateway.client.get("/dashboard")).status_code == 303
     assert "You have signed out." in (await gateway.client.get("/login")).text
+
+
+async def test_the_sidebar_lists_each_areas_registered_entry_in_order(gateway: GatewayHarness) -> None:
+    await _sign_up_in_browser(gateway)
+
+    dashboard = await gateway.client.get("/dashboard")
+
+    entries = re.findall(r'<a class="nav-item[^"]*" href="([^"]+)" data-testid="nav-[^"]+">([^<]+)</a>', dashboard.text)
+    assert entries == [
+        ("/dashboard", "Overview"),
+        ("/dashboard/customers", "Customers"),
+        ("/dashboard/products", "Products"),
+        ("/dashboard/team", "Team"),
+        ("/dashboard/api-keys", "API keys"),
+        ("/dashboard/audit-log", "Audit log"),
+        ("/dashboard/settings", "Settings"),
+    ]
+
+
+def test_every_flash_message_a_page_sends_is_registered() -> None:
+    # A code with no registered message would only fail when its form succeeds; this finds it first. Codes are
+    # the kebab-case literals outside the areas' registrations (header names and values aside).
+    for package in ("gateway.web.dashboard", "gateway.web.storefront"):
+        importlib.import_module(package)  # its areas register their messages
+    sent: set[str] = set()
+    for module in WEB_DIRECTORY.rglob("*.py"):
+        source = re.sub(r"flash_messages\(\s*\{.*?\}\s*\)", "", module.read_text(), flags=re.DOTALL)
+        sent |= set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', source))
+    codes = sent - {"no-store", "no-referrer", "retry-after", "content-type"}
+    assert len(codes) > 30
+    assert codes - registered_flash_codes() == set()

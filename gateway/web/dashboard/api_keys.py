@@ -6,85 +6,76 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.pipeline import Caller, Gateway
-from gateway.routes import RouteTable
-from gateway.web.calls import (
-    ApiResult,
-    api,
-    banner,
-    dashboard_frame,
-    id_or_404,
-    page_status,
-    problem,
-    redirect,
-    staff_caller,
-)
-from gateway.web.rendering import flash, render, verified_form
+from gateway.web.client import ApiResult, PageClient, id_or_404, problem
+from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
+from gateway.web.forms import banner, go, page_status, submit, verified_form
+from gateway.web.rendering import flash_messages, render
+from gateway.web.vocabulary import ACCESS_LEVELS, scope_resources
 
 router = APIRouter(include_in_schema=False)
 
+flash_messages({"api-key-revoked": ("success", "API key revoked. Calls made with it are refused from now on.")})
+
 API_KEYS_PAGE_SIZE = 50
-ACCESS_LEVELS = ("read", "write")
 SCOPE_FIELD_PREFIX = "scope:"
 KEY_FIELDS = {"name": "name", "scopes": "scopes"}
 NO_SCOPE = "Choose at least one scope."
 
 
-def _scope_resources(routes: RouteTable) -> list[str]:
-    """The resources a key can be given access to: those the route table opens to API keys."""
-    return sorted({route.access.scope for route in routes.routes if route.access.scope is not None})
+nav_entry(NavEntry("api_keys", "API keys", "/dashboard/api-keys", 40, needs=("GET", "/api/v1/api-keys")))
 
 
 @router.get("/dashboard/api-keys")
 async def api_keys_page(request: Request) -> Response:
-    gateway, caller = await staff_caller(request)
-    return await _api_keys_page(request, gateway, caller, {}, {})
+    client = await staff_client(request)
+    return await _api_keys_page(request, client, {}, {})
 
 
 @router.post("/dashboard/api-keys")
 async def create_api_key(request: Request) -> Response:
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     chosen = [
         f"{resource}:{level}"
-        for resource in _scope_resources(gateway.routes)
+        for resource in scope_resources(client.gateway.routes)
         for level in ACCESS_LEVELS
         if form.get(f"{SCOPE_FIELD_PREFIX}{resource}:{level}")
     ]
     values = {"name": form.get("name", ""), **{SCOPE_FIELD_PREFIX + scope: "on" for scope in chosen}}
-    result = await api(
-        gateway, caller, "POST", "/api/v1/api-keys", json_body={"name": values["name"], "scopes": chosen}
-    )
-    if result.ok:
+
+    async def created(result: ApiResult) -> Response:
         # The secret exists only in this answer: the page shows it once, instead of redirecting.
-        response = await _api_keys_page(request, gateway, caller, {}, {}, created=result.body)
+        response = await _api_keys_page(request, client, {}, {}, created=result.body)
         response.headers["Cache-Control"] = "no-store"
         return response
-    errors = result.field_errors(KEY_FIELDS)
-    if not chosen:
-        # The API's "at least 1 item" speaks of lists; the form has checkboxes.
-        errors["scopes"] = NO_SCOPE
-    return await _api_keys_page(request, gateway, caller, values, errors, refused=result)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        if not chosen:
+            # The API's "at least 1 item" speaks of lists; the form has checkboxes.
+            errors["scopes"] = NO_SCOPE
+        return await _api_keys_page(request, client, values, errors, refused=result)
+
+    body = {"name": values["name"], "scopes": chosen}
+    return await submit(client, "POST", "/api/v1/api-keys", body, fields=KEY_FIELDS, success=created, refused=refused)
 
 
 @router.post("/dashboard/api-keys/{api_key_id}/revoke")
 async def revoke_api_key(request: Request, api_key_id: str) -> Response:
     await verified_form(request)
-    gateway, caller = await staff_caller(request)
-    result = await api(gateway, caller, "DELETE", f"/api/v1/api-keys/{id_or_404(api_key_id, 'API key')}")
-    if result.ok:
-        response = redirect("/dashboard/api-keys")
-        flash(response, "api-key-revoked")
-        return response
-    if result.status == 404:
-        raise problem(result)
-    return await _api_keys_page(request, gateway, caller, {}, {}, refused=result)
+    client = await staff_client(request)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        if result.status == 404:
+            raise problem(result)
+        return await _api_keys_page(request, client, {}, {}, refused=result)
+
+    path = f"/api/v1/api-keys/{id_or_404(api_key_id, 'API key')}"
+    return await submit(client, "DELETE", path, success=go("/dashboard/api-keys", "api-key-revoked"), refused=refused)
 
 
 async def _api_keys_page(
     request: Request,
-    gateway: Gateway,
-    caller: Caller,
+    client: PageClient,
     values: dict[str, str],
     errors: dict[str, str],
     *,
@@ -94,8 +85,8 @@ async def _api_keys_page(
     cursor = request.query_params.get("cursor")
     query = {"limit": str(API_KEYS_PAGE_SIZE), **({"cursor": cursor} if cursor else {})}
     frame, keys = await asyncio.gather(
-        dashboard_frame(request, gateway, caller, "api_keys"),
-        api(gateway, caller, "GET", "/api/v1/api-keys", query=urlencode(query)),
+        dashboard_frame(request, client, "api_keys"),
+        client.call("GET", "/api/v1/api-keys", query=urlencode(query)),
     )
     if isinstance(frame, Response):
         return frame
@@ -108,7 +99,7 @@ async def _api_keys_page(
         "keys": keys.body["items"],
         "first_page": cursor is None,
         "next_url": f"/dashboard/api-keys?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
-        "resources": _scope_resources(gateway.routes),
+        "resources": scope_resources(client.gateway.routes),
         "levels": ACCESS_LEVELS,
         "scope_prefix": SCOPE_FIELD_PREFIX,
         "values": values,

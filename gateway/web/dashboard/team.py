@@ -1,40 +1,35 @@
 """Dashboard pages for the team (members, roles, ownership, invites) and the public page that accepts an invite."""
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.pipeline import Caller, Gateway
-from gateway.web.calls import (
-    ApiResult,
-    api,
-    banner,
-    dashboard_frame,
-    gateway_of,
-    id_or_404,
-    page_status,
-    problem,
-    redirect,
-    signed_in,
-    staff_caller,
-)
-from gateway.web.rendering import flash, render, verified_form
+from gateway.web.client import ApiResult, PageClient, gateway_of, id_or_404, problem
+from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
+from gateway.web.forms import banner, go, page_status, signing_in, submit, verified_form
+from gateway.web.rendering import flash_messages, render
+from gateway.web.vocabulary import ASSIGNABLE_STAFF_ROLES
 
 router = APIRouter(include_in_schema=False)
+
+flash_messages(
+    {
+        "member-role-changed": ("success", "Role changed. It applies on their next request."),
+        "member-removed": ("success", "Removed from the team."),
+        "ownership-transferred": ("success", "Ownership transferred. You are now an admin."),
+        "invite-revoked": ("success", "Invite revoked. Its link no longer works."),
+        "invite-accepted": ("success", "Welcome aboard! You have joined the team."),
+    }
+)
 
 MEMBERS_PAGE_SIZE = 100
 # Pending invites count toward the plan's team size, so they are few: one page holds them.
 INVITES_PAGE_SIZE = 200
-INVITE_ROLES = ("MEMBER", "ADMIN")
 INVITE_FIELDS = {"email": "email", "role": "role"}
 ACCEPT_FIELDS = {"name": "name", "password": "password"}
 PASSWORDS_DIFFER = "The passwords do not match."
-
-# What a row's form sends to the API, made from the posted fields.
-FormBody = Callable[[dict[str, str]], dict[str, str]]
 
 
 def _public_url(request: Request) -> str:
@@ -44,26 +39,34 @@ def _public_url(request: Request) -> str:
 # -- the team page ----------------------------------------------------------------------------
 
 
+nav_entry(NavEntry("team", "Team", "/dashboard/team", 30, needs=("GET", "/api/v1/members")))
+
+
 @router.get("/dashboard/team")
 async def team_page(request: Request) -> Response:
-    gateway, caller = await staff_caller(request)
-    return await _team_page(request, gateway, caller, {"role": "MEMBER"}, {})
+    client = await staff_client(request)
+    return await _team_page(request, client, {"role": "MEMBER"}, {})
 
 
 @router.post("/dashboard/team")
 async def invite(request: Request) -> Response:
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     values = {name: form.get(name, "") for name in INVITE_FIELDS.values()}
-    result = await api(gateway, caller, "POST", "/api/v1/invites", json_body=values)
-    if result.ok:
+
+    async def invited(result: ApiResult) -> Response:
         # The link's token exists only in this answer: the page shows it once, instead of redirecting.
-        invited = {**result.body, "acceptUrl": _public_url(request) + str(result.body["acceptPath"])}
-        response = await _team_page(request, gateway, caller, {"role": values["role"]}, {}, invited=invited)
+        shown = {**result.body, "acceptUrl": _public_url(request) + str(result.body["acceptPath"])}
+        response = await _team_page(request, client, {"role": values["role"]}, {}, invited=shown)
         response.headers["Cache-Control"] = "no-store"
         return response
-    errors = result.field_errors(INVITE_FIELDS)
-    return await _team_page(request, gateway, caller, values, errors, refused=result)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await _team_page(request, client, values, errors, refused=result)
+
+    return await submit(
+        client, "POST", "/api/v1/invites", values, fields=INVITE_FIELDS, success=invited, refused=refused
+    )
 
 
 @router.post("/dashboard/team/invites/{invite_id}/revoke")
@@ -75,9 +78,7 @@ async def revoke_invite(request: Request, invite_id: str) -> Response:
 @router.post("/dashboard/team/members/{member_id}/role")
 async def change_member_role(request: Request, member_id: str) -> Response:
     path = f"/api/v1/members/{id_or_404(member_id, 'member')}"
-    return await _team_change(
-        request, "PATCH", path, lambda form: {"role": form.get("role", "")}, "member-role-changed"
-    )
+    return await _team_change(request, "PATCH", path, "role", "member-role-changed")
 
 
 @router.post("/dashboard/team/members/{member_id}/remove")
@@ -92,24 +93,23 @@ async def transfer_ownership(request: Request, member_id: str) -> Response:
     return await _team_change(request, "POST", path, None, "ownership-transferred")
 
 
-async def _team_change(request: Request, method: str, path: str, body: FormBody | None, flash_code: str) -> Response:
+async def _team_change(request: Request, method: str, path: str, field: str | None, message: str) -> Response:
     """One row's change (a role, a removal, a transfer, a revocation): back to the team page either way."""
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
-    result = await api(gateway, caller, method, path, json_body=body(form) if body is not None else None)
-    if result.ok:
-        response = redirect("/dashboard/team")
-        flash(response, flash_code)
-        return response
-    if result.status == 404:
-        raise problem(result)
-    return await _team_page(request, gateway, caller, {"role": "MEMBER"}, {}, refused=result)
+    client = await staff_client(request)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        if result.status == 404:
+            raise problem(result)
+        return await _team_page(request, client, {"role": "MEMBER"}, {}, refused=result)
+
+    body = {field: form.get(field, "")} if field is not None else None
+    return await submit(client, method, path, body, success=go("/dashboard/team", message), refused=refused)
 
 
 async def _team_page(
     request: Request,
-    gateway: Gateway,
-    caller: Caller,
+    client: PageClient,
     values: dict[str, str],
     errors: dict[str, str],
     *,
@@ -119,9 +119,9 @@ async def _team_page(
     cursor = request.query_params.get("cursor")
     member_query = {"limit": str(MEMBERS_PAGE_SIZE), **({"cursor": cursor} if cursor else {})}
     frame, members, invites = await asyncio.gather(
-        dashboard_frame(request, gateway, caller, "team"),
-        api(gateway, caller, "GET", "/api/v1/members", query=urlencode(member_query)),
-        api(gateway, caller, "GET", "/api/v1/invites", query=urlencode({"limit": str(INVITES_PAGE_SIZE)})),
+        dashboard_frame(request, client, "team"),
+        client.call("GET", "/api/v1/members", query=urlencode(member_query)),
+        client.call("GET", "/api/v1/invites", query=urlencode({"limit": str(INVITES_PAGE_SIZE)})),
     )
     if isinstance(frame, Response):
         return frame
@@ -137,8 +137,8 @@ async def _team_page(
         "first_page": cursor is None,
         "next_url": f"/dashboard/team?{urlencode({'cursor': next_cursor})}" if next_cursor else None,
         "is_owner": frame["me"]["role"] == "OWNER",
-        "member_roles": tuple(reversed(INVITE_ROLES)),
-        "invite_roles": INVITE_ROLES,
+        "member_roles": tuple(reversed(ASSIGNABLE_STAFF_ROLES)),
+        "invite_roles": ASSIGNABLE_STAFF_ROLES,
         "values": values,
         "errors": errors,
         "error": banner(refused, errors) if refused is not None else None,
@@ -154,9 +154,9 @@ async def _team_page(
 @router.get("/invites/accept")
 async def accept_page(request: Request) -> Response:
     gateway = gateway_of(request)
-    caller = await gateway.identify(request)
+    client = PageClient(gateway, await gateway.identify(request))
     token = request.query_params.get("token", "")
-    lookup = await _lookup(gateway, caller, token)
+    lookup = await _lookup(client, token)
     return _accept_page(request, token, lookup, {}, {})
 
 
@@ -164,9 +164,9 @@ async def accept_page(request: Request) -> Response:
 async def accept(request: Request) -> Response:
     gateway = gateway_of(request)
     form = await verified_form(request)
-    caller = await gateway.identify(request)
+    client = PageClient(gateway, await gateway.identify(request))
     token = form.get("token", "")
-    lookup = await _lookup(gateway, caller, token)
+    lookup = await _lookup(client, token)
     if not lookup.ok:
         return _accept_page(request, token, lookup, {}, {})
     existing_user = bool(lookup.body["existingUser"])
@@ -177,23 +177,23 @@ async def accept(request: Request) -> Response:
     body: dict[str, str] = {"token": token, "password": password}
     if not existing_user:
         body["name"] = values["name"]
-    result = await api(gateway, caller, "POST", "/api/v1/invites/accept", json_body=body)
-    if result.ok and result.new_session is not None:
-        response = redirect("/dashboard")
-        flash(response, "invite-accepted")
-        return signed_in(gateway, caller, response, result.new_session)
-    if result.status == 404:
-        return _accept_page(request, token, result, {}, {})
-    errors = result.field_errors(ACCEPT_FIELDS)
-    return _accept_page(
-        request, token, lookup, values, errors, error=banner(result, errors), status_code=page_status(result.status)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        if result.status == 404:
+            return _accept_page(request, token, result, {}, {})
+        error = banner(result, errors)
+        return _accept_page(request, token, lookup, values, errors, error=error, status_code=page_status(result.status))
+
+    success = signing_in(client, "/dashboard", "invite-accepted")
+    return await submit(
+        client, "POST", "/api/v1/invites/accept", body, fields=ACCEPT_FIELDS, success=success, refused=refused
     )
 
 
-async def _lookup(gateway: Gateway, caller: Caller, token: str) -> ApiResult:
+async def _lookup(client: PageClient, token: str) -> ApiResult:
     if not token.strip():
         return ApiResult(404, {"detail": "This invitation link is incomplete; open the full link you were sent."})
-    return await api(gateway, caller, "POST", "/api/v1/invites/lookup", json_body={"token": token})
+    return await client.call("POST", "/api/v1/invites/lookup", json_body={"token": token})
 
 
 def _accept_page(

@@ -2,44 +2,39 @@
 and the CSV import and export."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
-from gateway.pipeline import Caller, Gateway
-from gateway.web.calls import (
-    ApiResult,
-    FormState,
-    api,
-    banner,
-    dashboard_frame,
-    id_or_404,
-    page_status,
-    problem,
-    redirect,
-    staff_caller,
-)
-from gateway.web.price_forms import PRICES_API, PriceForms
-from gateway.web.rendering import flash, render, verified_form
-from kit.errors import ProblemError
+from gateway.web.client import ApiResult, PageClient, id_or_404, problem
+from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
+from gateway.web.dashboard.prices import PRICES_API, PriceForms
+from gateway.web.forms import FormState, banner, go, page_status, submit, verified_form
+from gateway.web.rendering import flash_messages, render
+from gateway.web.vocabulary import PRODUCT_STATUSES
 
 router = APIRouter(include_in_schema=False)
+
+flash_messages(
+    {
+        "product-created": ("success", "Product added."),
+        "product-saved": ("success", "Product saved."),
+        "product-archived": ("success", "Product archived. It is off your storefront and frees a place in your plan."),
+        "product-restored": ("success", "Product restored. It is back on your storefront."),
+        "product-deleted": ("success", "Product deleted, with its customers' prices."),
+    }
+)
 
 PRODUCTS_API = "/api/v1/products"
 PRODUCTS_PAGE_SIZE = 25
 PRICES_PAGE_SIZE = 50
 # The API's largest page; a longer dropdown would not be usable anyway, so the picker has a search box.
 PICKER_SIZE = 200
-STATUSES = ("ACTIVE", "ARCHIVED")
 # The API refuses files over 20 MB; reading one byte more lets it say so without the gateway holding more.
 IMPORT_READ_LIMIT = 20 * 1024 * 1024 + 1
-CSV_HEADERS = [("content-type", "text/csv; charset=utf-8"), ("accept", "application/json")]
-EXPORT_DISPOSITION = 'attachment; filename="products.csv"'
 
 # API field → form field. The form's names double as the inputs' ids.
 PRODUCT_FIELDS = {
@@ -79,16 +74,18 @@ def _values_of(product: dict[str, Any]) -> dict[str, str]:
 # -- the list, with import and export ----------------------------------------------------------
 
 
+nav_entry(NavEntry("products", "Products", "/dashboard/products", 20, needs=("GET", PRODUCTS_API)))
+
+
 @router.get("/dashboard/products")
 async def products_page(request: Request) -> Response:
-    gateway, caller = await staff_caller(request)
-    return await _list_page(request, gateway, caller)
+    client = await staff_client(request)
+    return await _list_page(request, client)
 
 
 async def _list_page(
     request: Request,
-    gateway: Gateway,
-    caller: Caller,
+    client: PageClient,
     *,
     imported: dict[str, Any] | None = None,
     import_refused: ApiResult | None = None,
@@ -96,14 +93,14 @@ async def _list_page(
     params = request.query_params
     search = params.get("q", "").strip()
     status = params.get("status", "")
-    status = status if status in STATUSES else ""
+    status = status if status in PRODUCT_STATUSES else ""
     category = params.get("category", "").strip()
     cursor = params.get("cursor")
     filters = {key: value for key, value in (("q", search), ("status", status), ("category", category)) if value}
     query = {"limit": str(PRODUCTS_PAGE_SIZE), **filters, **({"cursor": cursor} if cursor else {})}
     frame, page = await asyncio.gather(
-        dashboard_frame(request, gateway, caller, "products"),
-        api(gateway, caller, "GET", PRODUCTS_API, query=urlencode(query)),
+        dashboard_frame(request, client, "products"),
+        client.call("GET", PRODUCTS_API, query=urlencode(query)),
     )
     if isinstance(frame, Response):
         return frame
@@ -119,7 +116,7 @@ async def _list_page(
         "status_filter": status,
         "category_filter": category,
         "categories": categories,
-        "statuses": STATUSES,
+        "statuses": PRODUCT_STATUSES,
         "filtering": bool(filters),
         "first_page": cursor is None,
         "newest_url": "/dashboard/products" + (f"?{urlencode(filters)}" if filters else ""),
@@ -152,59 +149,23 @@ def _row_errors(result: ApiResult) -> list[dict[str, Any]]:
 @router.post("/dashboard/products/import")
 async def import_products(request: Request) -> Response:
     await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     # The form is parsed once and kept by the request: this is the same form verified_form checked.
     upload = (await request.form()).get("file")
     data = await upload.read(IMPORT_READ_LIMIT) if isinstance(upload, UploadFile) else b""
-    result = await _send_csv(gateway, caller, f"{PRODUCTS_API}/import", data)
+    result = await client.upload(f"{PRODUCTS_API}/import", data, content_type="text/csv; charset=utf-8")
     if result.ok:
-        return await _list_page(request, gateway, caller, imported=result.body)
-    return await _list_page(request, gateway, caller, import_refused=result)
-
-
-async def _send_csv(gateway: Gateway, caller: Caller, path: str, data: bytes) -> ApiResult:
-    """A CSV body through the same route table and rules as the JSON calls (which is all `api()` sends)."""
-    try:
-        match = gateway.routes.match("POST", path)
-        outcome = await gateway.forward(match, caller, "POST", headers=CSV_HEADERS, content=data)
-    except ProblemError as error:
-        return ApiResult(error.status, error.to_problem(path), headers=error.headers)
-    await outcome.response.aread()
-    try:
-        body = outcome.response.json() if outcome.response.content else None
-    except ValueError:
-        body = None
-    return ApiResult(outcome.response.status_code, body)
+        return await _list_page(request, client, imported=result.body)
+    return await _list_page(request, client, import_refused=result)
 
 
 @router.get("/dashboard/products/export")
 async def export_products(request: Request) -> Response:
-    gateway, caller = await staff_caller(request)
-    path = f"{PRODUCTS_API}/export"
-    match = gateway.routes.match("GET", path)
-    upstream = (await gateway.forward(match, caller, "GET", headers=[("accept", "text/csv")])).response
-    if not upstream.is_success:
-        await upstream.aread()
-        try:
-            body = upstream.json()
-        except ValueError:
-            body = None
-        raise problem(ApiResult(upstream.status_code, body))
+    client = await staff_client(request)
     # Streamed as the catalog streams it: a large catalog is never held in the gateway.
-    return StreamingResponse(
-        _relay(upstream),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": EXPORT_DISPOSITION, "Cache-Control": "no-store"},
+    return await client.download(
+        f"{PRODUCTS_API}/export", accept="text/csv", media_type="text/csv; charset=utf-8", filename="products.csv"
     )
-
-
-async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
-    # Closed in `finally`, so a download cancelled half-way does not leak the upstream connection.
-    try:
-        async for chunk in upstream.aiter_bytes():
-            yield chunk
-    finally:
-        await upstream.aclose()
 
 
 # -- a new product ------------------------------------------------------------------------------
@@ -212,29 +173,35 @@ async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
 
 @router.get("/dashboard/products/new")
 async def new_product_page(request: Request) -> Response:
-    gateway, caller = await staff_caller(request)
-    return await _new_page(request, gateway, caller, FormState({"unit_of_sale": "each", "status": "ACTIVE"}))
+    client = await staff_client(request)
+    return await _new_page(request, client, FormState({"unit_of_sale": "each", "status": "ACTIVE"}))
 
 
 @router.post("/dashboard/products")
 async def create_product(request: Request) -> Response:
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     values = _product_values(form)
-    result = await api(gateway, caller, "POST", PRODUCTS_API, json_body=_product_body(values, creating=True))
-    if result.ok:
-        response = redirect(_page_of(str(result.body["id"])))
-        flash(response, "product-created")
-        return response
-    errors = result.field_errors(PRODUCT_FIELDS)
-    return await _new_page(request, gateway, caller, FormState(values, errors), refused=result)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await _new_page(request, client, FormState(values, errors), refused=result)
+
+    return await submit(
+        client,
+        "POST",
+        PRODUCTS_API,
+        _product_body(values, creating=True),
+        fields=PRODUCT_FIELDS,
+        success=go(lambda result: _page_of(str(result.body["id"])), "product-created"),
+        refused=refused,
+    )
 
 
 async def _new_page(
-    request: Request, gateway: Gateway, caller: Caller, form: FormState, *, refused: ApiResult | None = None
+    request: Request, client: PageClient, form: FormState, *, refused: ApiResult | None = None
 ) -> Response:
     frame, company = await asyncio.gather(
-        dashboard_frame(request, gateway, caller, "products"), api(gateway, caller, "GET", "/api/v1/company")
+        dashboard_frame(request, client, "products"), client.call("GET", "/api/v1/company")
     )
     if isinstance(frame, Response):
         return frame
@@ -242,7 +209,7 @@ async def _new_page(
         **frame,
         "form": form,
         "currency": company.body.get("currency", "") if company.ok else "",
-        "statuses": STATUSES,
+        "statuses": PRODUCT_STATUSES,
         "error": banner(refused, form.errors) if refused is not None else None,
     }
     status_code = page_status(refused.status) if refused is not None else 200
@@ -254,60 +221,59 @@ async def _new_page(
 
 @router.get("/dashboard/products/{product_id}")
 async def product_page(request: Request, product_id: str) -> Response:
-    gateway, caller = await staff_caller(request)
-    return await _product_page(request, gateway, caller, id_or_404(product_id, "product"))
+    client = await staff_client(request)
+    return await _product_page(request, client, id_or_404(product_id, "product"))
 
 
 @router.post("/dashboard/products/{product_id}")
 async def save_product(request: Request, product_id: str) -> Response:
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     product_id = id_or_404(product_id, "product")
     values = _product_values(form)
-    result = await api(
-        gateway, caller, "PATCH", _product_path(product_id), json_body=_product_body(values, creating=False)
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await _refused(request, client, product_id, result, errors, details=FormState(values, errors))
+
+    return await submit(
+        client,
+        "PATCH",
+        _product_path(product_id),
+        _product_body(values, creating=False),
+        fields=PRODUCT_FIELDS,
+        success=go(_page_of(product_id), "product-saved"),
+        refused=refused,
     )
-    if result.ok:
-        response = redirect(_page_of(product_id))
-        flash(response, "product-saved")
-        return response
-    errors = result.field_errors(PRODUCT_FIELDS)
-    return await _refused(request, gateway, caller, product_id, result, errors, details=FormState(values, errors))
 
 
 @router.post("/dashboard/products/{product_id}/archive")
 async def archive_product(request: Request, product_id: str) -> Response:
-    return await _product_action(request, product_id, "archive", "product-archived")
+    return await _product_action(request, product_id, "POST", "/archive", _page_of, "product-archived")
 
 
 @router.post("/dashboard/products/{product_id}/restore")
 async def restore_product(request: Request, product_id: str) -> Response:
-    return await _product_action(request, product_id, "restore", "product-restored")
-
-
-async def _product_action(request: Request, product_id: str, action: str, done: str) -> Response:
-    await verified_form(request)
-    gateway, caller = await staff_caller(request)
-    product_id = id_or_404(product_id, "product")
-    result = await api(gateway, caller, "POST", f"{_product_path(product_id)}/{action}")
-    if result.ok:
-        response = redirect(_page_of(product_id))
-        flash(response, done)
-        return response
-    return await _refused(request, gateway, caller, product_id, result, {})
+    return await _product_action(request, product_id, "POST", "/restore", _page_of, "product-restored")
 
 
 @router.post("/dashboard/products/{product_id}/delete")
 async def delete_product(request: Request, product_id: str) -> Response:
+    return await _product_action(request, product_id, "DELETE", "", lambda _: "/dashboard/products", "product-deleted")
+
+
+async def _product_action(
+    request: Request, product_id: str, method: str, action: str, back_to: Callable[[str], str], message: str
+) -> Response:
+    """A one-button change of the product (archive, restore, delete): a refusal re-shows its page."""
     await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     product_id = id_or_404(product_id, "product")
-    result = await api(gateway, caller, "DELETE", _product_path(product_id))
-    if result.ok:
-        response = redirect("/dashboard/products")
-        flash(response, "product-deleted")
-        return response
-    return await _refused(request, gateway, caller, product_id, result, {})
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await _refused(request, client, product_id, result, {})
+
+    path = f"{_product_path(product_id)}{action}"
+    return await submit(client, method, path, success=go(back_to(product_id), message), refused=refused)
 
 
 # -- the product's prices per customer ----------------------------------------------------------
@@ -316,32 +282,33 @@ async def delete_product(request: Request, product_id: str) -> Response:
 @router.post("/dashboard/products/{product_id}/prices")
 async def set_price(request: Request, product_id: str) -> Response:
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     product_id = id_or_404(product_id, "product")
-    return await _price_forms(request, gateway, caller, product_id).set(gateway, caller, product_id, form)
+    return await _price_forms(request, client, product_id).set(product_id, form)
 
 
 @router.post("/dashboard/products/{product_id}/prices/{override_id}")
 async def change_price(request: Request, product_id: str, override_id: str) -> Response:
     form = await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
-    return await _price_forms(request, gateway, caller, product_id).change(gateway, caller, override_id, form)
+    return await _price_forms(request, client, product_id).change(override_id, form)
 
 
 @router.post("/dashboard/products/{product_id}/prices/{override_id}/remove")
 async def remove_price(request: Request, product_id: str, override_id: str) -> Response:
     await verified_form(request)
-    gateway, caller = await staff_caller(request)
+    client = await staff_client(request)
     product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
-    return await _price_forms(request, gateway, caller, product_id).remove(gateway, caller, override_id)
+    return await _price_forms(request, client, product_id).remove(override_id)
 
 
-def _price_forms(request: Request, gateway: Gateway, caller: Caller, product_id: str) -> PriceForms:
+def _price_forms(request: Request, client: PageClient, product_id: str) -> PriceForms:
     async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
-        return await _refused(request, gateway, caller, product_id, result, errors, **forms)
+        return await _refused(request, client, product_id, result, errors, **forms)
 
     return PriceForms(
+        client=client,
         fixed="productId",
         picked="customerId",
         fields=PRICE_FIELDS,
@@ -355,8 +322,7 @@ def _price_forms(request: Request, gateway: Gateway, caller: Caller, product_id:
 
 async def _refused(
     request: Request,
-    gateway: Gateway,
-    caller: Caller,
+    client: PageClient,
     product_id: str,
     result: ApiResult,
     errors: dict[str, str],
@@ -368,8 +334,7 @@ async def _refused(
         raise problem(result)
     return await _product_page(
         request,
-        gateway,
-        caller,
+        client,
         product_id,
         error=banner(result, errors),
         status_code=page_status(result.status),
@@ -379,8 +344,7 @@ async def _refused(
 
 async def _product_page(
     request: Request,
-    gateway: Gateway,
-    caller: Caller,
+    client: PageClient,
     product_id: str,
     *,
     error: str | None = None,
@@ -399,10 +363,10 @@ async def _product_page(
     }
     customers_query = {"limit": str(PICKER_SIZE), **({"q": customer_search} if customer_search else {})}
     frame, product, prices, customers = await asyncio.gather(
-        dashboard_frame(request, gateway, caller, "products"),
-        api(gateway, caller, "GET", _product_path(product_id)),
-        api(gateway, caller, "GET", PRICES_API, query=urlencode(prices_query)),
-        api(gateway, caller, "GET", "/api/v1/customers", query=urlencode(customers_query)),
+        dashboard_frame(request, client, "products"),
+        client.call("GET", _product_path(product_id)),
+        client.call("GET", PRICES_API, query=urlencode(prices_query)),
+        client.call("GET", "/api/v1/customers", query=urlencode(customers_query)),
     )
     if isinstance(frame, Response):
         return frame

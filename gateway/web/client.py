@@ -1,0 +1,133 @@
+"""How a page reaches the public API: one client per request that speaks JSON, uploads files and relays
+downloads, all through the gateway's own route table and rules, exactly as an integrator's call would go."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+
+from gateway.pipeline import Caller, Gateway
+from gateway.sessions import StoredSession
+from kit.errors import NotFound, ProblemError
+
+
+@dataclass
+class ApiResult:
+    """A service's answer as a page needs it: status, JSON body, and a session if one was opened."""
+
+    status: int
+    body: Any
+    new_session: StoredSession | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def detail(self) -> str:
+        if isinstance(self.body, dict) and self.body.get("detail"):
+            return str(self.body["detail"])
+        return "Something went wrong on our side; please try again."
+
+    def field_errors(self, fields: dict[str, str]) -> dict[str, str]:
+        """API validation errors keyed by form field (`fields` maps API names to form names)."""
+        errors: dict[str, str] = {}
+        items = self.body.get("errors") if isinstance(self.body, dict) else None
+        for item in items or []:
+            name = fields.get(str(item.get("field", "")))
+            if name and name not in errors:
+                errors[name] = sentence(str(item.get("message", "")))
+        return errors
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+@dataclass(frozen=True)
+class PageClient:
+    """The public API as one page's caller reaches it."""
+
+    gateway: Gateway
+    caller: Caller
+
+    async def call(self, method: str, path: str, *, json_body: Any = None, query: str = "") -> ApiResult:
+        """A JSON call; a refusal by the gateway itself (rules, limits) is an answer like any other."""
+        try:
+            outcome = await self.gateway.call(self.caller, method, path, json_body=json_body, query=query)
+        except ProblemError as error:
+            return ApiResult(error.status, error.to_problem(path), headers=error.headers)
+        body = _json_of(outcome.response)
+        # A refusal's Retry-After (an account's sign-in backoff, answered by identity) reaches the page's answer too.
+        retry_after = outcome.response.headers.get("retry-after")
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        return ApiResult(outcome.response.status_code, body, outcome.new_session, headers=headers)
+
+    async def upload(self, path: str, data: bytes, *, content_type: str) -> ApiResult:
+        """A file posted as the request body (a CSV import), answered in JSON."""
+        headers = [("content-type", content_type), ("accept", "application/json")]
+        try:
+            match = self.gateway.routes.match("POST", path)
+            outcome = await self.gateway.forward(match, self.caller, "POST", headers=headers, content=data)
+        except ProblemError as error:
+            return ApiResult(error.status, error.to_problem(path), headers=error.headers)
+        await outcome.response.aread()
+        return ApiResult(outcome.response.status_code, _json_of(outcome.response))
+
+    async def download(self, path: str, *, accept: str, media_type: str, filename: str) -> Response:
+        """A file relayed as the service streams it, never held whole here; a refusal is the page's error."""
+        match = self.gateway.routes.match("GET", path)
+        upstream = (await self.gateway.forward(match, self.caller, "GET", headers=[("accept", accept)])).response
+        if not upstream.is_success:
+            await upstream.aread()
+            raise problem(ApiResult(upstream.status_code, _json_of(upstream)))
+        return StreamingResponse(
+            _relay(upstream),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
+
+
+def _json_of(response: httpx.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    # Closed in `finally`, so a download cancelled half-way does not leak the upstream connection.
+    try:
+        async for chunk in upstream.aiter_bytes():
+            yield chunk
+    finally:
+        await upstream.aclose()
+
+
+def problem(result: ApiResult) -> ProblemError:
+    """A failed call a page cannot recover from, re-raised with the service's status and detail."""
+    error = ProblemError(result.detail)
+    error.status = result.status if 400 <= result.status < 600 else 502
+    error.title = str(result.body.get("title", error.title)) if isinstance(result.body, dict) else error.title
+    return error
+
+
+def sentence(message: str) -> str:
+    message = message.strip()
+    if message.lower().startswith("value error, "):
+        message = message[len("value error, ") :]
+    return message[:1].upper() + message[1:] if message else "This value is not valid."
+
+
+def id_or_404(value: str, what: str) -> str:
+    """A path segment as an id; anything that is not one is a page that does not exist."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound(f"There is no such {what}.") from None

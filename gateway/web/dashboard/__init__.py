@@ -1,0 +1,32 @@
+"""The dashboard: a company's staff at work, one module per area. Each area registers its own routes,
+nav entry and flash messages; `router` holds them all, in the order they are matched."""
+
+from fastapi import APIRouter
+
+from gateway.web.dashboard import (
+    api_keys,
+    audit,
+    auth,
+    customer_addresses,
+    customer_contacts,
+    customers,
+    overview,
+    products,
+    settings,
+    team,
+)
+
+router = APIRouter(include_in_schema=False)
+for area in (
+    auth,
+    overview,
+    settings,
+    audit,
+    customers,
+    customer_contacts,
+    customer_addresses,
+    team,
+    api_keys,
+    products,
+):
+    router.include_router(area.router)

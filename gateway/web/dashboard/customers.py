@@ -1,0 +1,343 @@
+"""Dashboard pages for customers: the list with search, and one customer's page with its prices (its contacts
+and addresses are `customer_contacts` and `customer_addresses`, shown on this page)."""
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from gateway.web.client import ApiResult, PageClient, id_or_404, problem
+from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
+from gateway.web.dashboard.prices import PRICES_API, PriceForms
+from gateway.web.forms import FormState, Refused, banner, go, page_status, submit, verified_form
+from gateway.web.rendering import flash_messages, render
+from gateway.web.vocabulary import CONTACT_ROLES
+
+router = APIRouter(include_in_schema=False)
+
+flash_messages(
+    {
+        "customer-created": (
+            "success",
+            "Customer added. They set a password at your storefront's setup-password page.",
+        ),
+        "customer-saved": ("success", "Customer saved."),
+        "customer-deleted": ("success", "Customer deleted, with its contacts and addresses."),
+    }
+)
+
+CUSTOMERS_API = "/api/v1/customers"
+CUSTOMERS_PAGE_SIZE = 25
+
+CUSTOMER_FIELDS = {"email": "email", "name": "name"}
+PRICES_PAGE_SIZE = 50
+# The API's largest page; the product picker has a search box for catalogs longer than that.
+PRODUCT_PICKER_SIZE = 200
+PRICE_FIELDS = {"productId": "price_product_id", "unitPrice": "price_unit_price"}
+
+
+def customer_path(customer_id: str) -> str:
+    return f"{CUSTOMERS_API}/{customer_id}"
+
+
+def page_of(customer_id: str, section: str = "") -> str:
+    return f"/dashboard/customers/{customer_id}" + (f"#{section}" if section else "")
+
+
+# -- the list ---------------------------------------------------------------------------------
+
+
+nav_entry(NavEntry("customers", "Customers", "/dashboard/customers", 10, needs=("GET", CUSTOMERS_API)))
+
+
+@router.get("/dashboard/customers")
+async def customers_page(request: Request) -> Response:
+    client = await staff_client(request)
+    return await _list_page(request, client, FormState())
+
+
+@router.post("/dashboard/customers")
+async def create_customer(request: Request) -> Response:
+    form = await verified_form(request)
+    client = await staff_client(request)
+    values = {name: form.get(name, "") for name in CUSTOMER_FIELDS.values()}
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await _list_page(request, client, FormState(values, errors, open=True), refused=result)
+
+    return await submit(
+        client,
+        "POST",
+        CUSTOMERS_API,
+        values,
+        fields=CUSTOMER_FIELDS,
+        success=go(lambda result: page_of(str(result.body["id"])), "customer-created"),
+        refused=refused,
+    )
+
+
+async def _list_page(
+    request: Request, client: PageClient, new_customer: FormState, *, refused: ApiResult | None = None
+) -> Response:
+    search = request.query_params.get("q", "").strip()
+    cursor = request.query_params.get("cursor")
+    searching = {"q": search} if search else {}
+    query = {"limit": str(CUSTOMERS_PAGE_SIZE), **searching, **({"cursor": cursor} if cursor else {})}
+    frame, page = await asyncio.gather(
+        dashboard_frame(request, client, "customers"),
+        client.call("GET", CUSTOMERS_API, query=urlencode(query)),
+    )
+    if isinstance(frame, Response):
+        return frame
+    next_cursor = page.body.get("nextCursor") if page.ok else None
+    context = {
+        **frame,
+        "customers": page.body.get("items", []) if page.ok else [],
+        "search": search,
+        "first_page": cursor is None,
+        "newest_url": "/dashboard/customers" + (f"?{urlencode(searching)}" if searching else ""),
+        "next_url": f"/dashboard/customers?{urlencode({**searching, 'cursor': next_cursor})}" if next_cursor else None,
+        "list_error": None if page.ok else page.detail,
+        "new_customer": new_customer,
+        "error": banner(refused, new_customer.errors) if refused is not None else None,
+    }
+    answered = refused if refused is not None else page
+    status_code = 200 if answered.ok else page_status(answered.status)
+    return render(request, "customers.html", context, status_code=status_code)
+
+
+# -- one customer -----------------------------------------------------------------------------
+
+
+@router.get("/dashboard/customers/{customer_id}")
+async def customer_page(request: Request, customer_id: str) -> Response:
+    client = await staff_client(request)
+    return await _customer_page(request, client, id_or_404(customer_id, "customer"))
+
+
+@router.post("/dashboard/customers/{customer_id}")
+async def save_customer(request: Request, customer_id: str) -> Response:
+    form = await verified_form(request)
+    client = await staff_client(request)
+    customer_id = id_or_404(customer_id, "customer")
+    values = {name: form.get(name, "") for name in CUSTOMER_FIELDS.values()}
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await refused_page(request, client, customer_id, result, errors, details=FormState(values, errors))
+
+    return await submit(
+        client,
+        "PATCH",
+        customer_path(customer_id),
+        values,
+        fields=CUSTOMER_FIELDS,
+        success=go(page_of(customer_id), "customer-saved"),
+        refused=refused,
+    )
+
+
+@router.post("/dashboard/customers/{customer_id}/delete")
+async def delete_customer(request: Request, customer_id: str) -> Response:
+    await verified_form(request)
+    client = await staff_client(request)
+    customer_id = id_or_404(customer_id, "customer")
+    return await submit(
+        client,
+        "DELETE",
+        customer_path(customer_id),
+        success=go("/dashboard/customers", "customer-deleted"),
+        refused=_shown_again(request, client, customer_id),
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One of the customer's rows a button acts on: its collection (the page's section), id and name."""
+
+    collection: str
+    id: str
+    what: str
+
+
+async def row_change(
+    request: Request,
+    customer_id: str,
+    row: Row,
+    method: str,
+    message: str,
+    *,
+    field: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> Response:
+    """A one-button change of a contact or an address (a role, a removal, the default): back to its section,
+    or the customer's page again with the refusal. `field` is a posted field sent as is."""
+    form = await verified_form(request)
+    client = await staff_client(request)
+    customer_id = id_or_404(customer_id, "customer")
+    path = f"{customer_path(customer_id)}/{row.collection}/{id_or_404(row.id, row.what)}"
+    json_body = {field: form.get(field, "")} if field is not None else body
+    success = go(page_of(customer_id, row.collection), message)
+    return await submit(
+        client, method, path, json_body, success=success, refused=_shown_again(request, client, customer_id)
+    )
+
+
+def _shown_again(request: Request, client: PageClient, customer_id: str) -> Refused:
+    """A refused one-button change: the customer's page with the refusal."""
+
+    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
+        return await refused_page(request, client, customer_id, result, {})
+
+    return refused
+
+
+# -- prices -----------------------------------------------------------------------------------
+
+
+@router.post("/dashboard/customers/{customer_id}/prices")
+async def set_price(request: Request, customer_id: str) -> Response:
+    form = await verified_form(request)
+    client = await staff_client(request)
+    customer_id = id_or_404(customer_id, "customer")
+    return await _price_forms(request, client, customer_id).set(customer_id, form)
+
+
+@router.post("/dashboard/customers/{customer_id}/prices/{override_id}")
+async def change_price(request: Request, customer_id: str, override_id: str) -> Response:
+    form = await verified_form(request)
+    client = await staff_client(request)
+    customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
+    return await _price_forms(request, client, customer_id).change(override_id, form)
+
+
+@router.post("/dashboard/customers/{customer_id}/prices/{override_id}/remove")
+async def remove_price(request: Request, customer_id: str, override_id: str) -> Response:
+    await verified_form(request)
+    client = await staff_client(request)
+    customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
+    return await _price_forms(request, client, customer_id).remove(override_id)
+
+
+def _price_forms(request: Request, client: PageClient, customer_id: str) -> PriceForms:
+    async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
+        # Unlike other refusals, a 404 here is the catalog's (a product since deleted, a customer it has not
+        # heard of yet), not this page's customer: the page is shown again with the catalog's message.
+        return await _customer_page(
+            request,
+            client,
+            customer_id,
+            error=banner(result, errors),
+            status_code=page_status(result.status),
+            **forms,
+        )
+
+    return PriceForms(
+        client=client,
+        fixed="customerId",
+        picked="productId",
+        fields=PRICE_FIELDS,
+        back_to=page_of(customer_id, "prices"),
+        refused=refused,
+    )
+
+
+# -- rendering one customer -------------------------------------------------------------------
+
+
+async def refused_page(
+    request: Request,
+    client: PageClient,
+    customer_id: str,
+    result: ApiResult,
+    errors: dict[str, str],
+    **forms: FormState,
+) -> Response:
+    """The customer's page again after a refused change: the banner, the form's input and its field errors."""
+    if result.status == 404:
+        # The customer (or the row acted on) is gone or never was this company's: nothing to show again.
+        raise problem(result)
+    return await _customer_page(
+        request,
+        client,
+        customer_id,
+        error=banner(result, errors),
+        status_code=page_status(result.status),
+        **forms,
+    )
+
+
+async def _customer_page(
+    request: Request,
+    client: PageClient,
+    customer_id: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    details: FormState | None = None,
+    contact_form: FormState | None = None,
+    address_form: FormState | None = None,
+    price_form: FormState | None = None,
+    price_edit: FormState | None = None,
+) -> Response:
+    path = customer_path(customer_id)
+    params = request.query_params
+    prices_cursor = params.get("prices_cursor")
+    product_search = params.get("product_q", "").strip()
+    prices_query = {
+        "customerId": customer_id,
+        "limit": str(PRICES_PAGE_SIZE),
+        **({"cursor": prices_cursor} if prices_cursor else {}),
+    }
+    products_query = {
+        "status": "ACTIVE",
+        "limit": str(PRODUCT_PICKER_SIZE),
+        **({"q": product_search} if product_search else {}),
+    }
+    frame, customer, contacts, addresses, prices, products = await asyncio.gather(
+        dashboard_frame(request, client, "customers"),
+        client.call("GET", path),
+        client.call("GET", f"{path}/contacts"),
+        client.call("GET", f"{path}/addresses"),
+        client.call("GET", PRICES_API, query=urlencode(prices_query)),
+        client.call("GET", "/api/v1/products", query=urlencode(products_query)),
+    )
+    if isinstance(frame, Response):
+        return frame
+    if not customer.ok:
+        raise problem(customer)
+    overrides = prices.body.get("items", []) if prices.ok else []
+    priced = {item["productId"] for item in overrides}
+    next_prices = prices.body.get("nextCursor") if prices.ok else None
+    public_url = str(request.app.state.settings.public_url).rstrip("/")
+    context = {
+        **frame,
+        "customer": customer.body,
+        "details": details or FormState({"name": customer.body["name"], "email": customer.body["email"]}),
+        "primary": contacts.body["primary"] if contacts.ok else None,
+        "contacts": contacts.body["items"] if contacts.ok else [],
+        "contacts_error": None if contacts.ok else contacts.detail,
+        "contact_form": contact_form or FormState({"contact_role": "BUYER"}),
+        "contact_roles": CONTACT_ROLES,
+        "setup_url": f"{public_url}/store/{frame['me']['company']['slug']}/setup-password",
+        "addresses": addresses.body["items"] if addresses.ok else [],
+        "addresses_error": None if addresses.ok else addresses.detail,
+        "address_form": address_form or FormState(),
+        "overrides": overrides,
+        "prices_error": None if prices.ok else prices.detail,
+        "prices_first_page": prices_cursor is None,
+        "prices_next_url": f"{page_of(customer_id)}?{urlencode({'prices_cursor': next_prices})}#prices"
+        if next_prices
+        else None,
+        # Products the customer already has its own price for are changed in their row, not added again.
+        "price_products": [item for item in products.body.get("items", []) if item["id"] not in priced]
+        if products.ok
+        else [],
+        "price_products_error": None if products.ok else products.detail,
+        "product_search": product_search,
+        "price_form": price_form or FormState(open=bool(product_search)),
+        "price_edit": price_edit or FormState(),
+        "error": error,
+    }
+    return render(request, "customer_detail.html", context, status_code=status_code)
