@@ -36,9 +36,11 @@ run: install ## embedded mode: everything in one process on http://127.0.0.1:800
 up: install ## full mode: one process per service, the relays and the gateway, on local PostgreSQL/RabbitMQ/Redis
 	$(BIN)/python -m deploy.local
 
-lint: install ## ruff (lint and format) and mypy over the whole tree
+lint: install ## ruff (lint and format), the import contracts (pyproject.toml), the tenancy rule, then mypy
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/lint-imports
+	$(BIN)/python tests/lint_rules.py
 	$(BIN)/mypy $(SOURCES)
 
 chromium: ## make sure a Chromium exists for the browser tests (installs it with apt when root)
@@ -50,8 +52,17 @@ chromium: ## make sure a Chromium exists for the browser tests (installs it with
 		fi; \
 	fi
 
-test: install chromium lint ## lint, then the whole suite against PostgreSQL, RabbitMQ and Redis
-	$(BIN)/pytest
+# `make test` reports how long it took, lint included: the clock starts when make reads this file.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+TEST_STARTED := $(shell date +%s)
+endif
+
+test: install chromium lint ## lint, then the whole suite against PostgreSQL, RabbitMQ and Redis; prints how long it took
+	@suite_started=$$(date +%s); status=0; \
+	echo "$(BIN)/pytest"; $(BIN)/pytest || status=$$?; \
+	now=$$(date +%s); suite=$$((now - suite_started)); total=$$((now - $(or $(TEST_STARTED),$$suite_started))); \
+	printf 'make test took %dm%02ds (the suite %dm%02ds)\n' $$((total / 60)) $$((total % 60)) $$((suite / 60)) $$((suite % 60)); \
+	exit $$status
 
 bench: install ## every benchmark against the full topology on local PostgreSQL/RabbitMQ/Redis; prints figures side by side
 	$(BIN)/python -m bench

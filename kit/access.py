@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from kit.context import Context, RequestContext, StaffRole
+from kit.context import Context, RequestContext
 from kit.errors import Forbidden, NotFound, Unauthorized
 
 AccessKind = Literal["public", "staff", "storefront", "internal"]
@@ -96,8 +96,14 @@ def declare(access: RouteAccess) -> Any:
     return Depends(AccessCheck(access))
 
 
-def staff(*roles: StaffRole, scope: str | None = None) -> Any:
-    """Staff with one of `roles` (every staff role when none is named); API keys only with `scope`."""
+def staff(*roles: str, scope: str | None = None) -> Any:
+    """Staff with one of `roles` (every staff role when none is named); API keys only with `scope`.
+
+    Roles are `contracts.identity.StaffRole` values (kit sits below contracts, so it checks them here).
+    """
+    unknown = set(roles) - STAFF_ROLES
+    if unknown:
+        raise ValueError(f"unknown staff roles {sorted(unknown)}; staff roles are {', '.join(_ROLE_ORDER)}")
     return declare(RouteAccess("staff", frozenset(roles) or STAFF_ROLES, scope))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import UNKNOWN_TYPE, UNKNOWN_VERSION, Bus, Refusal, Subscription
-from kit.db import Database, commit, upsert, utcnow
+from kit.db import Database, commit, insert_for, utcnow
 from kit.events import Event, EventEnvelope
 from kit.logging import company_id_var
 
@@ -115,7 +115,7 @@ class EventConsumer:
                 for e in sorted(unique, key=lambda envelope: envelope.id)
             ]
             statement = (
-                upsert(session, processed)
+                insert_for(session, processed)
                 .on_conflict_do_nothing(index_elements=["event_id"])
                 .returning(processed.c.event_id)
             )
@@ -158,7 +158,7 @@ class EventConsumer:
             # Recorded before binding: a key bound but never recorded could never be unbound later.
             missing = [{"queue": queue, "routing_key": key} for key in wanted if key not in recorded]
             if missing:
-                await session.execute(upsert(session, bindings).on_conflict_do_nothing(), missing)
+                await session.execute(insert_for(session, bindings).on_conflict_do_nothing(), missing)
             await session.commit()
         stale = sorted(recorded - set(wanted))
 

@@ -22,7 +22,6 @@ ALGORITHM = "HS256"
 ISSUER = "distribu-gateway"
 
 PrincipalType = Literal["anonymous", "user", "customer", "contact", "api_key", "system"]
-StaffRole = Literal["OWNER", "ADMIN", "MEMBER"]
 
 
 class Principal(CamelModel):
@@ -113,7 +112,8 @@ class ContextSigner:
         return RequestContext.model_validate(claims["ctx"])
 
 
-async def _verified_context(request: Request) -> RequestContext:
+async def verified_context(request: Request) -> RequestContext:
+    """The signed context of the request, verified for this service; 401 without a valid one."""
     token = request.headers.get(CONTEXT_HEADER)
     if not token:
         raise Unauthorized("Missing internal context: services are reached through the gateway.")
@@ -125,5 +125,4 @@ async def _verified_context(request: Request) -> RequestContext:
 
 
 # Every service route takes this (routers are mounted with it), so a call without it is refused.
-Context = Annotated[RequestContext, Depends(_verified_context)]
-require_context = _verified_context
+Context = Annotated[RequestContext, Depends(verified_context)]

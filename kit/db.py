@@ -5,10 +5,11 @@ PostgreSQL (asyncpg) in full mode and SQLite (aiosqlite) in embedded mode run th
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -29,12 +31,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Result, ScalarResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, SessionTransaction, mapped_column
+from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator, Uuid
 from uuid6 import uuid7
+
+from kit.errors import Conflict
+
+# Any SELECT, whatever its columns.
+AnySelect = Select[*tuple[Any, ...]]
+RowT = TypeVar("RowT")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -184,8 +194,8 @@ class TenantMixin:
     company_id: Mapped[uuid.UUID] = mapped_column(index=True)
 
 
-def upsert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT into `table` (a Table or a model) that can say ON CONFLICT, in the session's dialect."""
+def insert_for(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` (a Table or a model) in the session's dialect, so it can say ON CONFLICT."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -229,16 +239,70 @@ async def upsert_newer(
 
 AfterCommit = Callable[[], Awaitable[None]]
 
+# Callbacks of the transaction in progress, and those of a transaction that committed, not run yet.
+_PENDING_CALLBACKS = "after_commit_pending"
+_COMMITTED_CALLBACKS = "after_commit_committed"
+
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
-    """Run `callback` once the request's transaction has committed (never if it rolls back)."""
-    session.info.setdefault("after_commit", []).append(callback)
+    """Run `callback` once the session's transaction has committed, through `commit()`.
+
+    Dropped when that transaction ends any other way (rolled back, or the session closed without
+    committing): it never runs for writes that did not happen, even if the session commits later.
+    """
+    session.info.setdefault(_PENDING_CALLBACKS, []).append(callback)
+
+
+@event.listens_for(SyncSession, "after_commit")
+def _keep_committed_callbacks(session: SyncSession) -> None:
+    # A savepoint's commit is not the transaction's: its callbacks wait for the outer commit.
+    if not session.in_nested_transaction():
+        session.info.setdefault(_COMMITTED_CALLBACKS, []).extend(session.info.pop(_PENDING_CALLBACKS, []))
+
+
+@event.listens_for(SyncSession, "after_transaction_end")
+def _drop_uncommitted_callbacks(session: SyncSession, transaction: SessionTransaction) -> None:
+    # The outer transaction ended; whatever is still pending was not committed (a committed one moved on).
+    if transaction.parent is None:
+        session.info.pop(_PENDING_CALLBACKS, None)
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether the statement broke a unique constraint (not a foreign key, a check or a NOT NULL)."""
+    driver_error = error.orig
+    if getattr(driver_error, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return getattr(driver_error, "sqlite_errorname", None) in (
+        "SQLITE_CONSTRAINT_UNIQUE",
+        "SQLITE_CONSTRAINT_PRIMARYKEY",
+    )
+
+
+@asynccontextmanager
+async def conflict_on_duplicate(session: AsyncSession, conflict: Conflict) -> AsyncIterator[None]:
+    """Run the block's writes; if one breaks a unique constraint, roll back and answer `conflict` (409).
+
+    The constraint decides, with no pre-check to race with. Other integrity errors pass through.
+    """
+    try:
+        yield
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        await session.rollback()
+        raise conflict from error
+
+
+async def flush_or_conflict(session: AsyncSession, conflict: Conflict) -> None:
+    """Flush the session's new and changed rows; a duplicate of a unique value answers `conflict` (409)."""
+    async with conflict_on_duplicate(session, conflict):
+        await session.flush()
 
 
 async def commit(session: AsyncSession) -> None:
-    """Commit, then run the after-commit callbacks registered on the session."""
+    """Commit, then run the after-commit callbacks registered in the transaction that committed."""
     await session.commit()
-    callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
+    callbacks: list[AfterCommit] = session.info.pop(_COMMITTED_CALLBACKS, [])
     for callback in callbacks:
         await callback()
 
@@ -339,9 +403,26 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+class ReadOnlySession(Protocol):
+    """What code that only reads may do with a session: run SELECTs and look rows up by key.
+
+    An AsyncSession is one; a ReadOnlySession has no add, delete, flush or commit and its statements are
+    SELECTs, so a write through it fails type-checking. Repositories' read halves (`kit.repository.TenantReader`)
+    take it.
+    """
+
+    async def execute(self, statement: AnySelect, params: Mapping[str, Any] | None = None) -> Result[Any]: ...
+
+    async def scalar(self, statement: AnySelect, params: Mapping[str, Any] | None = None) -> Any: ...
+
+    async def scalars(self, statement: AnySelect, params: Mapping[str, Any] | None = None) -> ScalarResult[Any]: ...
+
+    async def get(self, entity: type[RowT], ident: Any) -> RowT | None: ...
+
+
 # For hot endpoints that only read: no transaction, so two round trips fewer, and each statement sees
-# what was committed when it ran. Nothing written through it is rolled back, so write nothing.
-ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+# what was committed when it ran. Nothing written through it would be rolled back: its type allows no write.
+ReadSession = Annotated[ReadOnlySession, Depends(_read_session, scope="function")]
 
 
 async def wait_for(database: Database, attempts: int = 60) -> None:

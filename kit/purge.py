@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import MetaData, Table, delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import KIT_TABLES, Database, after_commit, upsert, utcnow
+from kit.db import KIT_TABLES, Database, after_commit, insert_for, utcnow
 from kit.events import EventEnvelope
 
 logger = logging.getLogger(__name__)
@@ -69,10 +69,10 @@ async def schedule_purge(session: AsyncSession, events: list[EventEnvelope]) -> 
     rows = [{"company_id": company_id, "scheduled_at": now} for company_id in sorted(companies)]
     if not rows:
         return
-    await session.execute(upsert(session, purges).on_conflict_do_nothing(index_elements=["company_id"]), rows)
+    await session.execute(insert_for(session, purges).on_conflict_do_nothing(index_elements=["company_id"]), rows)
     deleted = session.info["metadata"].tables["deleted_companies"]
     marks = [{"id": company_id, "deleted_at": now} for company_id in sorted(companies)]
-    await session.execute(upsert(session, deleted).on_conflict_do_nothing(index_elements=["id"]), marks)
+    await session.execute(insert_for(session, deleted).on_conflict_do_nothing(index_elements=["id"]), marks)
     wake = session.info.get("purge_wake")
     if wake is not None:
         after_commit(session, wake)

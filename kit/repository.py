@@ -1,25 +1,45 @@
-"""Tenant-scoped data access: every query a repository builds starts from `company_id = :company`."""
+"""Tenant-scoped data access: every query a repository builds starts from `company_id = :company`.
+
+This module is the one place that writes that condition (`tests/lint_rules.py` fails `make lint` on a
+hand-written one elsewhere): `TenantRepository.statement()` for ORM queries of one request, and the
+scoped builders below for statements built once at import and run with `{COMPANY: company_id}` bound.
+"""
 
 import uuid
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Delete,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import TenantMixin, upsert
+from kit.db import ReadOnlySession, TenantMixin, insert_for
 from kit.errors import NotFound
 
 ModelT = TypeVar("ModelT", bound=TenantMixin)
 T = TypeVar("T")
 
 
-class TenantRepository(Generic[ModelT]):
-    """Base of a service's repositories for company-owned rows. Subclasses set `model`."""
+class TenantReader(Generic[ModelT]):
+    """The reading half of a repository of company-owned rows: works on a read-only session (`kit.db.ReadSession`).
+
+    Subclasses set `model`; a repository that also writes derives from `TenantRepository`.
+    """
 
     model: type[ModelT]
 
-    def __init__(self, session: AsyncSession, company_id: uuid.UUID) -> None:
+    def __init__(self, session: ReadOnlySession, company_id: uuid.UUID) -> None:
         self.session = session
         self.company_id = company_id
 
@@ -46,6 +66,16 @@ class TenantRepository(Generic[ModelT]):
         )
         return int(await self.session.scalar(statement) or 0)
 
+
+class TenantRepository(TenantReader[ModelT]):
+    """Base of a service's repositories for company-owned rows, reading and writing. Subclasses set `model`."""
+
+    session: AsyncSession
+
+    def __init__(self, session: AsyncSession, company_id: uuid.UUID) -> None:
+        super().__init__(session, company_id)
+        self.session = session
+
     async def lock_or_create(self, *, unique: Sequence[str] = ("company_id",), **values: Any) -> ModelT:
         """The company's row that the unique columns `unique` identify, locked until commit, inserted from
         `values` first when missing. By default the model has one row per company (a tenant's read model).
@@ -53,7 +83,7 @@ class TenantRepository(Generic[ModelT]):
         Insert-if-missing then lock, so two events about a new row handled at once never collide.
         """
         row = {**values, "company_id": self.company_id}
-        insert = upsert(self.session, self.model).values(row).on_conflict_do_nothing(index_elements=list(unique))
+        insert = insert_for(self.session, self.model).values(row).on_conflict_do_nothing(index_elements=list(unique))
         await self.session.execute(insert)
         model: Any = self.model
         identified = [getattr(model, column) == row[column] for column in unique if column != "company_id"]
@@ -67,6 +97,39 @@ class TenantRepository(Generic[ModelT]):
 
     async def delete(self, entity: ModelT) -> None:
         await self.session.delete(entity)
+
+
+# The bound parameter of every statement the scoped builders make: execute them with `{COMPANY: company_id}`.
+COMPANY = "for_company"
+
+
+def _table(table: Any) -> Table:
+    return table if isinstance(table, Table) else table.__table__
+
+
+def company_parameter(table: Any) -> BindParameter[Any]:
+    """`:for_company`, typed like `table`'s company_id column (a Table or a model)."""
+    return bindparam(COMPANY, type_=_table(table).c.company_id.type)
+
+
+def in_company(table: Any) -> ColumnElement[bool]:
+    """`table.company_id = :for_company`, for a statement a scoped builder cannot make (a correlated subquery)."""
+    return _table(table).c.company_id == company_parameter(table)
+
+
+def scoped_select(table: Any, *columns: Any) -> Select[Any]:
+    """SELECT `columns` (the whole row when none are named) of the company's rows of `table`."""
+    return select(*columns or (table,)).where(in_company(table))
+
+
+def scoped_update(table: Any) -> Update:
+    """UPDATE the company's rows of `table`; add `.where(...)` and `.values(...)`."""
+    return update(table).where(in_company(table))
+
+
+def scoped_delete(table: Any) -> Delete:
+    """DELETE the company's rows of `table`; add `.where(...)`."""
+    return delete(table).where(in_company(table))
 
 
 def found(value: T | None, what: str) -> T:

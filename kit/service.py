@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kit.access import INTERNAL, RouteAccess, route_access
 from kit.bus import Bus, RabbitBus
 from kit.consumer import EventConsumer
-from kit.context import ContextSigner, require_context
+from kit.context import ContextSigner, verified_context
 from kit.db import Database, wait_for
 from kit.errors import install_problem_handlers
 from kit.health import Check, health_router
@@ -159,10 +159,10 @@ def create_service_app(
     install_text_input_check(app)
     install_openapi_rules(app)
     for router in spec.routers:
-        app.include_router(router, dependencies=[Depends(require_context)])
+        app.include_router(router, dependencies=[Depends(verified_context)])
 
     # Only the gateway reads a service's OpenAPI (to merge the public one), with its own calls.
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_context), INTERNAL])
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(verified_context), INTERNAL])
     async def openapi() -> dict[str, Any]:
         return app.openapi()
 

@@ -56,14 +56,14 @@ async def test_ten_thousand_rows_are_imported_with_an_event_for_each_product(cat
     )
 
 
-async def test_rows_update_products_by_sku_in_any_letter_case(catalog: Catalog) -> None:
+async def test_rows_update_products_by_sku_in_any_letter_case_and_keep_the_stored_sku(catalog: Catalog) -> None:
     company_id = await catalog.new_company()
     gloves = await catalog.create_product(company_id, sku="GLV-1", name="Gloves", unitPrice="5.00", category="Hands")
     soap = await catalog.create_product(company_id, sku="SOAP-1", name="Soap", unitPrice="2.00")
     text = (
         "unitPrice,sku,name,category\n"  # columns in any order, some left out
-        "5.50,glv-1,Gloves,\n"  # new price, category cleared, SKU's letter case from the file
-        "2.00,SOAP-1,Soap,\n"  # as it is
+        "5.50,glv-1,Gloves,\n"  # new price, category cleared; the SKU stays GLV-1
+        "2.00,soap-1,Soap,\n"  # as it is but for the SKU's letter case: unchanged
         "7.00,NEW-1,New thing,Tools\n"
     )
 
@@ -72,13 +72,13 @@ async def test_rows_update_products_by_sku_in_any_letter_case(catalog: Catalog) 
     assert response.json() == {"created": 1, "updated": 1, "unchanged": 1}
     by_id = {product["id"]: product for product in await catalog.all_products(company_id)}
     assert (by_id[gloves["id"]]["sku"], by_id[gloves["id"]]["unitPrice"], by_id[gloves["id"]]["category"]) == (
-        "glv-1",
+        "GLV-1",
         "5.50",
         None,
     )
     assert by_id[soap["id"]] == soap
     [updated] = await catalog.events(company_id, "ProductUpdated")
-    assert updated.data["changes"] == ["sku", "unitPrice", "category"]
+    assert (updated.data["sku"], updated.data["changes"]) == ("GLV-1", ["unitPrice", "category"])
     assert (updated.entity.id, updated.entity.version) == (gloves["id"], 2)
     [summary] = await catalog.events(company_id, "ProductsImported")
     # The count's versions: two creates, the new product, then the summary.

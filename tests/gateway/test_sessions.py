@@ -1,6 +1,5 @@
 """Staff sessions: created on signup and login, rotated, idle and absolute expiry, logout."""
 
-import asyncio
 import json
 import uuid
 from datetime import timedelta
@@ -8,6 +7,7 @@ from datetime import timedelta
 from gateway.sessions import STAFF_COOKIE
 from kit.db import utcnow
 from tests.gateway.conftest import WRONG_PASSWORD, GatewayFactory, GatewayHarness, unique_email
+from tests.support.events import wait_until
 
 
 def _session_key(gateway: GatewayHarness, token: str) -> str:
@@ -82,8 +82,13 @@ async def test_each_use_restarts_the_idle_timer(gateway: GatewayHarness) -> None
 async def test_idle_session_is_refused(gateway: GatewayHarness) -> None:
     await gateway.sign_up()
     # The idle timeout is the key's TTL: once it lapses Redis drops the key.
-    await gateway.redis.pexpire(_session_key(gateway, gateway.client.cookies[STAFF_COOKIE]), 1)
-    await asyncio.sleep(0.05)
+    key = _session_key(gateway, gateway.client.cookies[STAFF_COOKIE])
+    await gateway.redis.pexpire(key, 1)
+
+    async def lapsed() -> bool:
+        return not await gateway.redis.exists(key)
+
+    await wait_until(lapsed, what="the idle session's key to lapse")
 
     response = await gateway.client.get("/api/v1/me")
 

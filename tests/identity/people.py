@@ -18,7 +18,7 @@ from services.identity.accounts.service import grant_membership
 from services.identity.customers.repository import AddressRepository, ContactRepository
 from services.identity.models import StaffRole
 from tests.conftest import context_headers
-from tests.identity.conftest import SERVICE, Identity
+from tests.identity.conftest import SERVICE, Company, Identity
 
 PROBLEM = "application/problem+json"
 
@@ -171,9 +171,9 @@ async def principal_entry(identity: Identity, ref: str | uuid.UUID) -> dict[str,
     return entry
 
 
-async def events_after(identity: Identity, count: int) -> list[EventEnvelope]:
-    """The events raised after the first `count` ones, oldest first."""
-    return (await identity.events())[count:]
+async def events_after(identity: Identity, company: Company, count: int) -> list[EventEnvelope]:
+    """The company's events raised after its first `count` ones, oldest first."""
+    return (await identity.events(company))[count:]
 
 
 async def add_staff(identity: Identity, account: dict[str, Any], role: StaffRole) -> dict[str, str]:

@@ -73,12 +73,12 @@ async def test_adding_an_address_raises_address_created_with_everything_orders_n
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     address = await create_address(identity, owner, customer, label=" ", line2=None, region="", phone=None)
 
     assert (address["label"], address["line2"], address["region"], address["phone"]) == (None, None, None, None)
-    [created] = await events_after(identity, before)
+    [created] = await events_after(identity, account, before)
     assert created.type == "AddressCreated"
     assert created.entity.model_dump() == {"type": "Address", "id": address["id"], "version": 1}
     assert created.data == snapshot(address)
@@ -103,14 +103,14 @@ async def test_a_new_default_unsets_the_previous_one_and_announces_both(identity
     customer = await create_customer(identity, owner)
     first = await create_address(identity, owner, customer, label="First")
     second = await create_address(identity, owner, customer, label="Second")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     third = await create_address(identity, owner, customer, label="Third", isDefault=True)
 
     items = await address_items(identity, owner, customer)
     assert [item["id"] for item in items] == [third["id"], first["id"], second["id"]]
     assert [item["isDefault"] for item in items] == [True, False, False]
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [(event.type, event.entity.id) for event in events] == [
         ("AddressUpdated", first["id"]),
         ("AddressCreated", third["id"]),
@@ -123,7 +123,7 @@ async def test_an_edit_changes_only_the_fields_sent_and_null_clears_optional_one
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     address = await create_address(identity, owner, customer)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{addresses_path(customer)}/{address['id']}",
@@ -136,7 +136,7 @@ async def test_an_edit_changes_only_the_fields_sent_and_null_clears_optional_one
     expected = snapshot(address) | {"city": "Southampton", "country": "IE", "line2": None, "phone": None}
     assert snapshot(edited) == expected
     assert await address_items(identity, owner, customer) == [edited]
-    [updated] = await events_after(identity, before)
+    [updated] = await events_after(identity, account, before)
     assert updated.type == "AddressUpdated"
     assert updated.data == expected
 
@@ -146,7 +146,7 @@ async def test_an_edit_that_changes_nothing_raises_no_event(identity: Identity) 
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     address = await create_address(identity, owner, customer)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{addresses_path(customer)}/{address['id']}",
@@ -155,7 +155,7 @@ async def test_an_edit_that_changes_nothing_raises_no_event(identity: Identity) 
     )
 
     assert response.json() == address
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_making_another_address_the_default_swaps_and_announces_both(identity: Identity) -> None:
@@ -164,7 +164,7 @@ async def test_making_another_address_the_default_swaps_and_announces_both(ident
     customer = await create_customer(identity, owner)
     first = await create_address(identity, owner, customer)
     second = await create_address(identity, owner, customer)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{addresses_path(customer)}/{second['id']}", json={"isDefault": True}, headers=owner
@@ -173,7 +173,7 @@ async def test_making_another_address_the_default_swaps_and_announces_both(ident
     assert response.json()["isDefault"] is True
     items = await address_items(identity, owner, customer)
     assert [(item["id"], item["isDefault"]) for item in items] == [(second["id"], True), (first["id"], False)]
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [(event.type, event.entity.id, event.data["isDefault"]) for event in events] == [
         ("AddressUpdated", first["id"], False),
         ("AddressUpdated", second["id"], True),
@@ -186,7 +186,7 @@ async def test_the_default_cannot_simply_stop_being_the_default(identity: Identi
     customer = await create_customer(identity, owner)
     address = await create_address(identity, owner, customer)
     other = await create_address(identity, owner, customer)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{addresses_path(customer)}/{address['id']}", json={"isDefault": False, "city": "Elsewhere"}, headers=owner
@@ -199,7 +199,7 @@ async def test_the_default_cannot_simply_stop_being_the_default(identity: Identi
     assert assert_problem(response, 400)["errors"][0]["field"] == "isDefault"
     assert harmless.status_code == 200
     assert await address_items(identity, owner, customer) == [address, other]
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 @pytest.mark.parametrize(
@@ -255,13 +255,13 @@ async def test_bad_addresses_are_refused_and_nothing_is_created(
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.post(addresses_path(customer), json=address_body(**overrides), headers=owner)
 
     assert [error["field"] for error in assert_problem(response, 422)["errors"]] == [field]
     assert await address_items(identity, owner, customer) == []
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 @pytest.mark.parametrize("missing", ["line1", "city", "postalCode", "country"])
@@ -283,13 +283,13 @@ async def test_deleting_an_address_that_is_not_the_default_leaves_the_default(id
     customer = await create_customer(identity, owner)
     default = await create_address(identity, owner, customer)
     other = await create_address(identity, owner, customer)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.delete(f"{addresses_path(customer)}/{other['id']}", headers=owner)
 
     assert response.status_code == 204
     assert await address_items(identity, owner, customer) == [default]
-    [deleted] = await events_after(identity, before)
+    [deleted] = await events_after(identity, account, before)
     assert deleted.type == "AddressDeleted"
     assert deleted.entity.model_dump() == {"type": "Address", "id": other["id"], "version": 2}
     assert deleted.data == {"id": other["id"], "customerId": customer["id"]}
@@ -302,14 +302,14 @@ async def test_deleting_the_default_makes_the_oldest_remaining_address_the_defau
     oldest = await create_address(identity, owner, customer, label="Oldest")
     newer = await create_address(identity, owner, customer, label="Newer")
     default = await create_address(identity, owner, customer, label="Default", isDefault=True)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.delete(f"{addresses_path(customer)}/{default['id']}", headers=owner)
 
     assert response.status_code == 204
     items = await address_items(identity, owner, customer)
     assert [(item["id"], item["isDefault"]) for item in items] == [(oldest["id"], True), (newer["id"], False)]
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [(event.type, event.entity.id) for event in events] == [
         ("AddressDeleted", default["id"]),
         ("AddressUpdated", oldest["id"]),
@@ -322,13 +322,13 @@ async def test_deleting_the_last_address_leaves_none(identity: Identity) -> None
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     only = await create_address(identity, owner, customer)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.delete(f"{addresses_path(customer)}/{only['id']}", headers=owner)
 
     assert response.status_code == 204
     assert await address_items(identity, owner, customer) == []
-    assert [event.type for event in await events_after(identity, before)] == ["AddressDeleted"]
+    assert [event.type for event in await events_after(identity, account, before)] == ["AddressDeleted"]
 
 
 async def test_another_customers_or_companys_addresses_are_not_found_on_every_endpoint(identity: Identity) -> None:
@@ -340,7 +340,7 @@ async def test_another_customers_or_companys_addresses_are_not_found_on_every_en
     our_other_address = await create_address(identity, owner, our_other)
     their_customer = await create_customer(identity, identity.owner_of(theirs))
     their_address = await create_address(identity, identity.owner_of(theirs), their_customer)
-    before = len(await identity.events())
+    before = len(await identity.events(ours)) + len(await identity.events(theirs))
 
     for customer, address in [
         (our_customer, our_other_address),
@@ -352,7 +352,7 @@ async def test_another_customers_or_companys_addresses_are_not_found_on_every_en
         assert_problem(await identity.client.delete(path, headers=owner), 404)
     assert_problem(await identity.client.get(addresses_path(their_customer), headers=owner), 404)
     assert_problem(await identity.client.post(addresses_path(their_customer), json=address_body(), headers=owner), 404)
-    assert len(await identity.events()) == before
+    assert len(await identity.events(ours)) + len(await identity.events(theirs)) == before
     assert await address_items(identity, owner, our_other) == [our_other_address]
     assert await address_items(identity, identity.owner_of(theirs), their_customer) == [their_address]
 
@@ -374,7 +374,7 @@ async def test_api_keys_need_customers_read_to_list_and_customers_write_to_chang
         assert_problem(await identity.client.patch(path, json={"city": "Changed"}, headers=headers), 403)
         assert_problem(await identity.client.delete(path, headers=headers), 403)
     assert await address_items(identity, owner, customer) == [address]
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     added = await create_address(identity, writer, customer)
     changed = await identity.client.patch(path, json={"city": "Changed"}, headers=writer)
@@ -382,7 +382,7 @@ async def test_api_keys_need_customers_read_to_list_and_customers_write_to_chang
 
     assert changed.status_code == 200
     assert removed.status_code == 204
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [event.type for event in events] == ["AddressCreated", "AddressUpdated", "AddressDeleted"]
     assert all(event.actor.type == "SYSTEM" and event.actor.api_key_id is not None for event in events)
 
@@ -415,7 +415,7 @@ async def test_storefront_admins_manage_their_own_addresses(identity: Identity, 
     headers = (
         primary_caller(identity, account, customer) if caller == "primary" else contact_caller(identity, account, admin)
     )
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     first = (await identity.client.post(STOREFRONT, json=address_body(label="First"), headers=headers)).json()
     second = (await identity.client.post(STOREFRONT, json=address_body(label="Second"), headers=headers)).json()
@@ -428,7 +428,7 @@ async def test_storefront_admins_manage_their_own_addresses(identity: Identity, 
     # The deleted default's place goes back to the first address.
     items = await address_items(identity, owner, customer)
     assert [(item["id"], item["isDefault"]) for item in items] == [(first["id"], True)]
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [event.type for event in events] == [
         "AddressCreated",
         "AddressCreated",
@@ -450,7 +450,7 @@ async def test_storefront_buyers_and_viewers_cannot_change_addresses(identity: I
     address = await create_address(identity, owner, customer)
     contact = await create_contact(identity, owner, customer, role=role)
     headers = contact_caller(identity, account, contact)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     for response in [
         await identity.client.post(STOREFRONT, json=address_body(), headers=headers),
@@ -459,7 +459,7 @@ async def test_storefront_buyers_and_viewers_cannot_change_addresses(identity: I
     ]:
         assert_problem(response, 403)
     assert await address_items(identity, owner, customer) == [address]
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_another_customers_address_is_not_found_on_the_storefront(identity: Identity) -> None:

@@ -76,7 +76,7 @@ async def test_a_new_key_raises_api_key_created_without_its_secret(identity: Ide
 
     created = await create_key(identity, account, scopes=("customers:read",))
 
-    envelope = (await identity.events())[-1]
+    envelope = (await identity.events(account))[-1]
     assert envelope.type == "ApiKeyCreated"
     assert envelope.entity.model_dump() == {"type": "ApiKey", "id": created["id"], "version": 1}
     assert envelope.data == {
@@ -122,13 +122,13 @@ async def test_a_new_key_is_in_the_directory_for_the_gateway(identity: Identity)
 )
 async def test_a_malformed_key_is_refused(identity: Identity, body: dict[str, Any], field: str) -> None:
     account = await identity.signup()
-    before = await identity.row_counts()
+    before = await identity.row_counts(account)
 
     response = await identity.client.post("/api/v1/api-keys", json=body, headers=identity.owner_of(account))
 
     assert [error["field"] for error in problem(response, 422)["errors"]] == [field]
     assert await api_keys(identity, account) == []
-    assert await identity.row_counts() == before
+    assert await identity.row_counts(account) == before
 
 
 async def test_keys_list_active_ones_newest_first_with_their_creator(identity: Identity) -> None:
@@ -216,7 +216,7 @@ async def test_revoking_a_key_raises_api_key_revoked(identity: Identity) -> None
 
     await identity.client.delete(f"/api/v1/api-keys/{created['id']}", headers=identity.owner_of(account))
 
-    envelope = (await identity.events())[-1]
+    envelope = (await identity.events(account))[-1]
     assert envelope.type == "ApiKeyRevoked"
     assert envelope.entity.model_dump() == {"type": "ApiKey", "id": created["id"], "version": 2}
     assert envelope.data == {"id": created["id"], "name": "ERP sync", "prefix": created["prefix"]}
@@ -230,12 +230,12 @@ async def test_revoked_and_other_companies_keys_are_not_found(identity: Identity
     revoked = await create_key(identity, account)
     await identity.client.delete(f"/api/v1/api-keys/{revoked['id']}", headers=headers)
     theirs = await create_key(identity, other)
-    events_before = len(await identity.events())
+    events_before = len(await identity.events(account))
 
     for key_id in (revoked["id"], theirs["id"], str(uuid.uuid4())):
         response = await identity.client.delete(f"/api/v1/api-keys/{key_id}", headers=headers)
         assert problem(response, 404)["detail"] == "API key not found."
-    assert len(await identity.events()) == events_before
+    assert len(await identity.events(account)) == events_before
     [their_key] = await api_keys(identity, other)
     assert their_key.revoked_at is None
     assert await identity.redis.get(_directory_key(identity, _sha256(theirs["secret"]))) is not None
@@ -257,7 +257,7 @@ async def test_members_cannot_manage_keys_but_admins_can(identity: Identity) -> 
     for response in (created, listed, revoked):
         problem(response, 403)
     assert by_admin.status_code == 204
-    assert str((await identity.events())[-1].actor.id) == admin.user_id
+    assert str((await identity.events(account))[-1].actor.id) == admin.user_id
 
 
 async def test_the_gateway_lookup_answers_an_active_key_and_heals_its_entry(identity: Identity) -> None:

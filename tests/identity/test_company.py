@@ -45,14 +45,15 @@ async def test_me_is_the_signed_in_member_their_company_and_role(identity: Ident
 
 
 async def test_company_shows_name_slug_and_creation_time(identity: Identity) -> None:
-    account = await identity.signup(companyName="Acme Distributors")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Acme Distributors {tag}")
 
     company = await company_row(identity, account)
 
     assert set(company) == {"id", "name", "slug", "currency", "showPricesToGuests", "createdAt"}
     assert (company["currency"], company["showPricesToGuests"]) == ("USD", False)
     assert company["id"] == account["company"]["id"]
-    assert (company["name"], company["slug"]) == ("Acme Distributors", "acme-distributors")
+    assert (company["name"], company["slug"]) == (f"Acme Distributors {tag}", f"acme-distributors-{tag}")
 
 
 @pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/company", "/api/v1/subscription"])
@@ -97,7 +98,8 @@ async def test_another_companys_context_never_reaches_this_company(identity: Ide
 
 
 async def test_renaming_the_company_updates_it_and_its_storefront_entry(identity: Identity) -> None:
-    account = await identity.signup(companyName="Old Name")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Old Name {tag}")
 
     response = await identity.client.patch(
         "/api/v1/company", json={"name": "  New Name  "}, headers=identity.owner_of(account)
@@ -105,51 +107,53 @@ async def test_renaming_the_company_updates_it_and_its_storefront_entry(identity
 
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "New Name"
-    assert response.json()["slug"] == "old-name"
-    entry = await identity.redis.get(identity.storefront_key("old-name"))
+    assert response.json()["slug"] == f"old-name-{tag}"
+    entry = await identity.redis.get(identity.storefront_key(f"old-name-{tag}"))
     assert entry is not None
     assert json.loads(entry)["name"] == "New Name"
 
 
 async def test_a_slug_change_takes_effect_at_once(identity: Identity) -> None:
-    account = await identity.signup(companyName="Acme Distributors")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Acme Distributors {tag}")
     headers = identity.owner_of(account)
 
-    response = await identity.client.patch("/api/v1/company", json={"slug": "acme"}, headers=headers)
+    response = await identity.client.patch("/api/v1/company", json={"slug": f"acme-{tag}"}, headers=headers)
 
     assert response.status_code == 200, response.text
-    assert response.json()["slug"] == "acme"
-    assert await identity.redis.get(identity.storefront_key("acme-distributors")) is None
-    entry = await identity.redis.get(identity.storefront_key("acme"))
+    assert response.json()["slug"] == f"acme-{tag}"
+    assert await identity.redis.get(identity.storefront_key(f"acme-distributors-{tag}")) is None
+    entry = await identity.redis.get(identity.storefront_key(f"acme-{tag}"))
     assert entry is not None
     assert json.loads(entry) == {
         "companyId": account["company"]["id"],
-        "name": "Acme Distributors",
-        "slug": "acme",
+        "name": f"Acme Distributors {tag}",
+        "slug": f"acme-{tag}",
         "version": 2,
     }
     old = await identity.client.get(
-        "/internal/storefronts/acme-distributors", headers=identity.anonymous(internal=True)
+        f"/internal/storefronts/acme-distributors-{tag}", headers=identity.anonymous(internal=True)
     )
     assert old.status_code == 404
-    assert (await company_row(identity, account))["slug"] == "acme"
+    assert (await company_row(identity, account))["slug"] == f"acme-{tag}"
 
 
 async def test_a_slug_change_raises_company_updated(identity: Identity) -> None:
-    account = await identity.signup(companyName="Acme Distributors")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Acme Distributors {tag}")
 
     await identity.client.patch(
-        "/api/v1/company", json={"slug": "acme", "name": "Acme"}, headers=identity.owner_of(account)
+        "/api/v1/company", json={"slug": f"acme-{tag}", "name": "Acme"}, headers=identity.owner_of(account)
     )
 
-    updated = (await identity.events())[-1]
+    updated = (await identity.events(account))[-1]
     assert updated.type == "CompanyUpdated"
     assert updated.entity.model_dump() == {"type": "Company", "id": account["company"]["id"], "version": 2}
     assert updated.data == {
         "id": account["company"]["id"],
         "name": "Acme",
-        "slug": "acme",
-        "previousSlug": "acme-distributors",
+        "slug": f"acme-{tag}",
+        "previousSlug": f"acme-distributors-{tag}",
         "currency": "USD",
         "showPricesToGuests": False,
         "changes": ["name", "slug"],
@@ -172,7 +176,7 @@ async def test_two_edits_at_once_end_in_one_event_carrying_both(identity: Identi
     account = await identity.signup(companyName="Acme Distributors")
     owner = identity.owner_of(account)
     company_id = uuid.UUID(account["company"]["id"])
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     # Both edits start while another transaction holds the company's row, so each has read the company
     # (or queued to) before either writes: the race, every time.
@@ -187,7 +191,7 @@ async def test_two_edits_at_once_end_in_one_event_carrying_both(identity: Identi
     responses = await asyncio.gather(*edits)
 
     assert [response.status_code for response in responses] == [200, 200]
-    updates = await events_after(identity, before)
+    updates = await events_after(identity, account, before)
     assert sorted(update.entity.version or 0 for update in updates) == [2, 3]
     newest = max(updates, key=lambda update: update.entity.version or 0)
     assert (newest.data["name"], newest.data["currency"]) == ("Acme Wholesale", "EUR")
@@ -208,7 +212,7 @@ async def test_storefront_settings_change_currency_and_guest_prices(identity: Id
 
     assert response.status_code == 200, response.text
     assert (response.json()["currency"], response.json()["showPricesToGuests"]) == ("EUR", True)
-    updated = (await identity.events())[-1]
+    updated = (await identity.events(account))[-1]
     assert updated.type == "CompanyUpdated"
     assert updated.data["changes"] == ["currency", "showPricesToGuests"]
     assert (updated.data["currency"], updated.data["showPricesToGuests"]) == ("EUR", True)
@@ -217,7 +221,7 @@ async def test_storefront_settings_change_currency_and_guest_prices(identity: Id
 @pytest.mark.parametrize("currency", ["XYZ", "EURO", "12$", ""])
 async def test_an_unknown_currency_is_refused_and_nothing_changes(identity: Identity, currency: str) -> None:
     account = await identity.signup()
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         "/api/v1/company", json={"currency": currency, "name": "Renamed"}, headers=identity.owner_of(account)
@@ -226,20 +230,21 @@ async def test_an_unknown_currency_is_refused_and_nothing_changes(identity: Iden
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"] == "currency"
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
     assert (await company_row(identity, account))["name"] == account["company"]["name"]
 
 
 async def test_an_unchanged_patch_raises_no_event(identity: Identity) -> None:
-    account = await identity.signup(companyName="Same Co")
-    before = len(await identity.events())
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Same Co {tag}")
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
-        "/api/v1/company", json={"name": "Same Co", "slug": "same-co"}, headers=identity.owner_of(account)
+        "/api/v1/company", json={"name": f"Same Co {tag}", "slug": f"same-co-{tag}"}, headers=identity.owner_of(account)
     )
 
     assert response.status_code == 200
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 @pytest.mark.parametrize(
@@ -255,8 +260,8 @@ async def test_a_malformed_slug_is_refused_and_nothing_changes(identity: Identit
     problem = response.json()
     assert [error["field"] for error in problem["errors"]] == ["slug"]
     assert "lower-case letters" in problem["detail"]
-    assert (await company_row(identity, account))["slug"] == "acme-distributors"
-    assert await identity.redis.get(identity.storefront_key("acme-distributors")) is not None
+    assert (await company_row(identity, account))["slug"] == account["company"]["slug"]
+    assert await identity.redis.get(identity.storefront_key(account["company"]["slug"])) is not None
 
 
 async def test_a_blank_name_is_refused(identity: Identity) -> None:
@@ -266,21 +271,22 @@ async def test_a_blank_name_is_refused(identity: Identity) -> None:
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["name"]
-    assert (await company_row(identity, account))["name"] == "Acme Distributors"
+    assert (await company_row(identity, account))["name"] == account["company"]["name"]
 
 
 async def test_a_taken_slug_is_refused_and_nothing_changes(identity: Identity) -> None:
-    await identity.signup(companyName="Taken")
-    account = await identity.signup(companyName="Mine")
+    tag = uuid.uuid4().hex[:8]
+    await identity.signup(companyName=f"Taken {tag}")
+    account = await identity.signup(companyName=f"Mine {tag}")
 
     response = await identity.client.patch(
-        "/api/v1/company", json={"slug": "taken", "name": "Renamed"}, headers=identity.owner_of(account)
+        "/api/v1/company", json={"slug": f"taken-{tag}", "name": "Renamed"}, headers=identity.owner_of(account)
     )
 
     assert response.status_code == 409
     assert response.json()["detail"] == "That storefront address is already taken."
     company = await company_row(identity, account)
-    assert (company["name"], company["slug"]) == ("Mine", "mine")
+    assert (company["name"], company["slug"]) == (f"Mine {tag}", f"mine-{tag}")
 
 
 async def test_a_member_cannot_change_company_settings_but_an_admin_can(identity: Identity) -> None:
@@ -290,15 +296,16 @@ async def test_a_member_cannot_change_company_settings_but_an_admin_can(identity
     member_headers = await add_member(identity, account, member["user"]["id"], StaffRole.MEMBER)
     admin_headers = await add_member(identity, account, admin["user"]["id"], StaffRole.ADMIN)
 
-    refused = await identity.client.patch("/api/v1/company", json={"slug": "members-co"}, headers=member_headers)
+    tag = uuid.uuid4().hex[:8]
+    refused = await identity.client.patch("/api/v1/company", json={"slug": f"members-{tag}"}, headers=member_headers)
     seen = await identity.client.get("/api/v1/company", headers=member_headers)
-    allowed = await identity.client.patch("/api/v1/company", json={"slug": "admins-co"}, headers=admin_headers)
+    allowed = await identity.client.patch("/api/v1/company", json={"slug": f"admins-{tag}"}, headers=admin_headers)
 
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
     assert seen.status_code == 200
     assert allowed.status_code == 200
-    assert (await company_row(identity, account))["slug"] == "admins-co"
+    assert (await company_row(identity, account))["slug"] == f"admins-{tag}"
 
 
 async def test_the_role_identity_holds_wins_over_the_one_in_the_context(identity: Identity) -> None:
@@ -308,20 +315,30 @@ async def test_the_role_identity_holds_wins_over_the_one_in_the_context(identity
     claims_owner = identity.staff(account["company"]["id"], member["user"]["id"], "OWNER")
 
     me = await identity.client.get("/api/v1/me", headers=claims_owner)
-    refused = await identity.client.patch("/api/v1/company", json={"slug": "hijacked"}, headers=claims_owner)
+    refused = await identity.client.patch(
+        "/api/v1/company", json={"slug": f"hijacked-{uuid.uuid4().hex[:8]}"}, headers=claims_owner
+    )
 
     assert me.json()["role"] == "MEMBER"
     assert refused.status_code == 403
 
 
 async def test_storefront_lookup_answers_and_heals_the_directory(identity: Identity) -> None:
-    account = await identity.signup(companyName="Corner Shop")
-    key = identity.storefront_key("corner-shop")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Corner Shop {tag}")
+    key = identity.storefront_key(f"corner-shop-{tag}")
     await identity.redis.delete(key)
 
-    response = await identity.client.get("/internal/storefronts/corner-shop", headers=identity.anonymous(internal=True))
+    response = await identity.client.get(
+        f"/internal/storefronts/corner-shop-{tag}", headers=identity.anonymous(internal=True)
+    )
 
-    expected = {"companyId": account["company"]["id"], "name": "Corner Shop", "slug": "corner-shop", "version": 1}
+    expected = {
+        "companyId": account["company"]["id"],
+        "name": f"Corner Shop {tag}",
+        "slug": f"corner-shop-{tag}",
+        "version": 1,
+    }
     assert response.status_code == 200
     assert response.json() == expected
     entry = await identity.redis.get(key)

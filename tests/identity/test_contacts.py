@@ -72,11 +72,11 @@ async def test_adding_a_contact_raises_customer_contact_created(identity: Identi
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     contact = await create_contact(identity, owner, customer, email="c@acme.example", name="Cam", role="ADMIN")
 
-    [created] = await events_after(identity, before)
+    [created] = await events_after(identity, account, before)
     assert created.type == "CustomerContactCreated"
     assert created.entity.model_dump() == {"type": "CustomerContact", "id": contact["id"], "version": 1}
     assert created.data == {
@@ -117,7 +117,7 @@ async def test_a_duplicate_contact_email_under_one_customer_is_refused_whatever_
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     existing = await create_contact(identity, owner, customer, email="billing@acme.example")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.post(
         contacts_path(customer), json=contact_body(email="Billing@ACME.example"), headers=owner
@@ -127,7 +127,7 @@ async def test_a_duplicate_contact_email_under_one_customer_is_refused_whatever_
     assert problem["detail"] == DUPLICATE
     assert problem["errors"] == [{"field": "email", "message": DUPLICATE}]
     assert await contact_items(identity, owner, customer) == [existing]
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_two_additions_of_one_email_at_once_make_one_contact(identity: Identity) -> None:
@@ -191,13 +191,13 @@ async def test_bad_contact_input_is_refused_and_nothing_is_created(
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.post(contacts_path(customer), json=body, headers=owner)
 
     assert [error["field"] for error in assert_problem(response, 422)["errors"]] == [field]
     assert await contact_items(identity, owner, customer) == []
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_a_role_change_is_announced_and_reaches_the_principal_directory(identity: Identity) -> None:
@@ -205,7 +205,7 @@ async def test_a_role_change_is_announced_and_reaches_the_principal_directory(id
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     contact = await create_contact(identity, owner, customer, email="r@acme.example", role="BUYER")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{contacts_path(customer)}/{contact['id']}", json={"role": "VIEWER"}, headers=owner
@@ -214,7 +214,7 @@ async def test_a_role_change_is_announced_and_reaches_the_principal_directory(id
     assert response.status_code == 200, response.text
     assert response.json() == contact | {"role": "VIEWER"}
     assert await contact_items(identity, owner, customer) == [contact | {"role": "VIEWER"}]
-    [changed] = await events_after(identity, before)
+    [changed] = await events_after(identity, account, before)
     assert changed.type == "CustomerContactRoleChanged"
     assert changed.entity.model_dump() == {"type": "CustomerContact", "id": contact["id"], "version": 2}
     assert changed.data == {
@@ -241,14 +241,14 @@ async def test_the_same_role_again_changes_nothing(identity: Identity) -> None:
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     contact = await create_contact(identity, owner, customer, role="BUYER")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{contacts_path(customer)}/{contact['id']}", json={"role": "BUYER"}, headers=owner
     )
 
     assert response.json() == contact
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
     assert await principal_entry(identity, contact["id"]) is None
 
 
@@ -258,7 +258,7 @@ async def test_renaming_a_contact_raises_customer_contact_updated_and_null_clear
     customer = await create_customer(identity, owner)
     contact = await create_contact(identity, owner, customer, name="Old", role="BUYER")
     path = f"{contacts_path(customer)}/{contact['id']}"
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     renamed = await identity.client.patch(path, json={"name": " New "}, headers=owner)
     role_only = await identity.client.patch(path, json={"role": "ADMIN"}, headers=owner)
@@ -267,7 +267,7 @@ async def test_renaming_a_contact_raises_customer_contact_updated_and_null_clear
     assert renamed.json()["name"] == "New"
     assert role_only.json()["name"] == "New"
     assert cleared.json() == contact | {"name": None, "role": "ADMIN"}
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [event.type for event in events] == [
         "CustomerContactUpdated",
         "CustomerContactRoleChanged",
@@ -300,7 +300,7 @@ async def test_removing_a_contact_deletes_only_them_and_ends_their_session(ident
     staying = await create_contact(identity, owner, customer)
     # Their signed-in session has an entry in the principal directory.
     await identity.redis.set(principal_key(identity, leaving["id"]), "{}")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.delete(f"{contacts_path(customer)}/{leaving['id']}", headers=owner)
 
@@ -308,7 +308,7 @@ async def test_removing_a_contact_deletes_only_them_and_ends_their_session(ident
     assert await contact_items(identity, owner, customer) == [staying]
     assert (await get_json(identity, f"/api/v1/customers/{customer['id']}", owner))["contactCount"] == 1
     assert await principal_entry(identity, leaving["id"]) is None
-    [removed] = await events_after(identity, before)
+    [removed] = await events_after(identity, account, before)
     assert removed.type == "CustomerContactRemoved"
     assert removed.entity.model_dump() == {"type": "CustomerContact", "id": leaving["id"], "version": 2}
     assert removed.data == {
@@ -343,7 +343,7 @@ async def test_another_companys_customer_and_contact_are_not_found_on_every_endp
     their_contact = await create_contact(identity, their_owner, their_customer, role="BUYER")
     our_customer = await create_customer(identity, identity.owner_of(ours))
     owner = identity.owner_of(ours)
-    before = len(await identity.events())
+    before = len(await identity.events(ours)) + len(await identity.events(theirs))
 
     for path in [contacts_path(their_customer), contacts_path(our_customer)]:
         contact_path = f"{path}/{their_contact['id']}"
@@ -355,7 +355,7 @@ async def test_another_companys_customer_and_contact_are_not_found_on_every_endp
     assert_problem(await identity.client.get(contacts_path(their_customer), headers=owner), 404)
     assert_problem(await identity.client.post(contacts_path(their_customer), json=contact_body(), headers=owner), 404)
     assert await contact_items(identity, their_owner, their_customer) == [their_contact]
-    assert len(await identity.events()) == before
+    assert len(await identity.events(ours)) + len(await identity.events(theirs)) == before
 
 
 async def test_api_keys_need_customers_read_to_list_and_customers_write_to_change(identity: Identity) -> None:
@@ -375,7 +375,7 @@ async def test_api_keys_need_customers_read_to_list_and_customers_write_to_chang
         assert_problem(await identity.client.patch(path, json={"role": "ADMIN"}, headers=headers), 403)
         assert_problem(await identity.client.delete(path, headers=headers), 403)
     assert await contact_items(identity, owner, customer) == [contact]
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     added = await create_contact(identity, writer, customer)
     changed = await identity.client.patch(path, json={"role": "ADMIN"}, headers=writer)
@@ -383,7 +383,7 @@ async def test_api_keys_need_customers_read_to_list_and_customers_write_to_chang
 
     assert changed.status_code == 200
     assert removed.status_code == 204
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [event.type for event in events] == [
         "CustomerContactCreated",
         "CustomerContactRoleChanged",
@@ -404,7 +404,7 @@ async def test_storefront_admins_manage_their_own_contacts(identity: Identity, c
     headers = (
         primary_caller(identity, account, customer) if caller == "primary" else contact_caller(identity, account, admin)
     )
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     added = await identity.client.post(STOREFRONT, json={"email": "new@acme.example", "role": "BUYER"}, headers=headers)
     assert added.status_code == 201, added.text
@@ -419,7 +419,7 @@ async def test_storefront_admins_manage_their_own_contacts(identity: Identity, c
     assert [item["id"] for item in panel["items"]] == [admin["id"], new["id"]]
     assert removed.status_code == 204
     assert await contact_items(identity, owner, customer) == [admin]
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [event.type for event in events] == [
         "CustomerContactCreated",
         "CustomerContactRoleChanged",
@@ -445,7 +445,7 @@ async def test_storefront_buyers_and_viewers_cannot_see_or_manage_contacts(ident
     caller = await create_contact(identity, owner, customer, role=role)
     other = await create_contact(identity, owner, customer, role="VIEWER")
     headers = contact_caller(identity, account, caller)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     for response in [
         await identity.client.get(STOREFRONT, headers=headers),
@@ -456,7 +456,7 @@ async def test_storefront_buyers_and_viewers_cannot_see_or_manage_contacts(ident
     ]:
         assert_problem(response, 403)
     assert await contact_items(identity, owner, customer) == [caller, other]
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_the_role_identity_holds_wins_over_the_one_in_the_storefront_context(identity: Identity) -> None:
@@ -484,7 +484,7 @@ async def test_a_storefront_admin_cannot_remove_themselves_or_change_their_own_r
     customer = await create_customer(identity, owner)
     admin = await create_contact(identity, owner, customer, role="ADMIN", name="Me")
     headers = contact_caller(identity, account, admin)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     removal = await identity.client.delete(f"{STOREFRONT}/{admin['id']}", headers=headers)
     demotion = await identity.client.patch(f"{STOREFRONT}/{admin['id']}", json={"role": "BUYER"}, headers=headers)
@@ -494,7 +494,7 @@ async def test_a_storefront_admin_cannot_remove_themselves_or_change_their_own_r
     assert "cannot change your own role" in assert_problem(demotion, 409)["detail"]
     assert rename.status_code == 200
     assert await contact_items(identity, owner, customer) == [admin | {"name": "Myself"}]
-    assert [event.type for event in await events_after(identity, before)] == ["CustomerContactUpdated"]
+    assert [event.type for event in await events_after(identity, account, before)] == ["CustomerContactUpdated"]
 
 
 async def test_another_customers_contact_is_not_found_on_the_storefront(identity: Identity) -> None:
@@ -565,7 +565,7 @@ async def test_each_event_about_a_contact_is_one_version_of_it(identity: Identit
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner)
     contact = await create_contact(identity, owner, customer, role="BUYER", name="Old")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     # A role and a name changed at once are two events: two versions, so a consumer keeping only the
     # newest per contact never mistakes one for the other.
@@ -575,7 +575,7 @@ async def test_each_event_about_a_contact_is_one_version_of_it(identity: Identit
     removed = await identity.client.delete(f"{contacts_path(customer)}/{contact['id']}", headers=owner)
 
     assert (changed.status_code, removed.status_code) == (200, 204)
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [(event.type, event.entity.version) for event in events] == [
         ("CustomerContactRoleChanged", 2),
         ("CustomerContactUpdated", 3),

@@ -92,18 +92,17 @@ def without_instance(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-async def test_invite_acceptance_and_sign_in_count_against_one_backoff_per_account(make_identity: Any) -> None:
-    async with make_identity() as identity:
-        inviter = await identity.signup()
-        victim = await identity.signup(companyName="Victim Co")
-        email = victim["user"]["email"]
-        created = await invite(identity, inviter, email=email)
+async def test_invite_acceptance_and_sign_in_count_against_one_backoff_per_account(identity: Identity) -> None:
+    inviter = await identity.signup()
+    victim = await identity.signup(companyName="Victim Co")
+    email = victim["user"]["email"]
+    created = await invite(identity, inviter, email=email)
 
-        logins = [await staff_login(identity, email, f"guessed-password-{n}") for n in range(3)]
-        accepts = [await accept(identity, created["token"], password=f"guessed-password-{n}") for n in range(3, 5)]
-        # The right password now waits too, by either route: five failures were shared.
-        right_login = await staff_login(identity, email, PASSWORD)
-        right_accept = await accept(identity, created["token"], password=PASSWORD)
+    logins = [await staff_login(identity, email, f"guessed-password-{n}") for n in range(3)]
+    accepts = [await accept(identity, created["token"], password=f"guessed-password-{n}") for n in range(3, 5)]
+    # The right password now waits too, by either route: five failures were shared.
+    right_login = await staff_login(identity, email, PASSWORD)
+    right_accept = await accept(identity, created["token"], password=PASSWORD)
 
     assert [r.status_code for r in logins + accepts] == [401] * 5
     # A failed acceptance reads exactly as a failed sign-in, and names no one.
@@ -147,41 +146,38 @@ async def test_after_the_free_failures_each_failure_doubles_the_wait_up_to_the_c
     assert after_success == [401] * 5
 
 
-async def test_concurrent_wrong_passwords_are_bounded_by_the_free_failures(make_identity: Any) -> None:
-    async with make_identity() as identity:
-        account = await identity.signup()
-        email = account["user"]["email"]
+async def test_concurrent_wrong_passwords_are_bounded_by_the_free_failures(identity: Identity) -> None:
+    account = await identity.signup()
+    email = account["user"]["email"]
 
-        responses = await asyncio.gather(*(staff_login(identity, email, f"guessed-password-{n}") for n in range(12)))
+    responses = await asyncio.gather(*(staff_login(identity, email, f"guessed-password-{n}") for n in range(12)))
 
     assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 7
 
 
-async def test_an_unknown_email_backs_off_exactly_like_a_known_one(make_identity: Any) -> None:
-    async with make_identity() as identity:
-        account = await identity.signup()
-        known = [await staff_login(identity, account["user"]["email"], "wrong-password") for _ in range(6)]
-        nobody = new_email("nobody")
-        unknown = [await staff_login(identity, nobody, "wrong-password") for _ in range(6)]
+async def test_an_unknown_email_backs_off_exactly_like_a_known_one(identity: Identity) -> None:
+    account = await identity.signup()
+    known = [await staff_login(identity, account["user"]["email"], "wrong-password") for _ in range(6)]
+    nobody = new_email("nobody")
+    unknown = [await staff_login(identity, nobody, "wrong-password") for _ in range(6)]
 
     assert [r.status_code for r in known] == [r.status_code for r in unknown] == [401] * 5 + [429]
     assert without_instance(known[-1]) == without_instance(unknown[-1])
 
 
-async def test_storefront_sign_in_and_setup_share_a_backoff_per_email_and_storefront(make_identity: Any) -> None:
-    async with make_identity() as identity:
-        ours = await identity.signup()
-        theirs = await identity.signup(companyName="Their Co")
-        email = new_email("buyer")
-        await create_customer(identity, identity.owner_of(ours), email=email)
-        await create_customer(identity, identity.owner_of(theirs), email=email)
-        assert (await store_setup(identity, ours, email, PASSWORD)).status_code == 200
+async def test_storefront_sign_in_and_setup_share_a_backoff_per_email_and_storefront(identity: Identity) -> None:
+    ours = await identity.signup()
+    theirs = await identity.signup(companyName="Their Co")
+    email = new_email("buyer")
+    await create_customer(identity, identity.owner_of(ours), email=email)
+    await create_customer(identity, identity.owner_of(theirs), email=email)
+    assert (await store_setup(identity, ours, email, PASSWORD)).status_code == 200
 
-        logins = [await store_login(identity, ours, email, f"guessed-password-{n}") for n in range(3)]
-        setups = [await store_setup(identity, ours, email, f"guessed-password-{n}") for n in range(3, 5)]
-        right = await store_login(identity, ours, email, PASSWORD)
-        again = await store_setup(identity, ours, email, "guess-again")
-        elsewhere = await store_setup(identity, theirs, email, PASSWORD)
+    logins = [await store_login(identity, ours, email, f"guessed-password-{n}") for n in range(3)]
+    setups = [await store_setup(identity, ours, email, f"guessed-password-{n}") for n in range(3, 5)]
+    right = await store_login(identity, ours, email, PASSWORD)
+    again = await store_setup(identity, ours, email, "guess-again")
+    elsewhere = await store_setup(identity, theirs, email, PASSWORD)
 
     assert [r.status_code for r in logins] == [401] * 3
     assert [r.json()["detail"] for r in setups] == [NO_PENDING_ACCOUNT] * 2
@@ -244,12 +240,13 @@ async def test_parallel_acceptances_of_one_invite_let_exactly_one_through(make_i
 async def test_parallel_signups_with_one_company_name_all_get_their_own_slug(identity: Identity) -> None:
     # On PostgreSQL, where the signups truly overlap (SQLite runs one writer at a time).
     async def sign_up() -> httpx.Response:
-        body = signup_body(companyName="Same Name Wholesale")
+        body = signup_body(companyName=f"Same Name Wholesale {tag}")
         return await identity.client.post("/api/v1/signup", json=body, headers=identity.anonymous())
 
+    tag = uuid.uuid4().hex[:8]
     responses = await asyncio.gather(*(sign_up() for _ in range(10)))
 
     assert [r.status_code for r in responses] == [201] * 10, [r.text for r in responses if r.status_code != 201]
     slugs = {r.json()["company"]["slug"] for r in responses}
     assert len(slugs) == 10
-    assert "same-name-wholesale" in slugs
+    assert f"same-name-wholesale-{tag}" in slugs

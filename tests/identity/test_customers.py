@@ -56,11 +56,11 @@ async def test_creating_a_customer_stores_a_lower_cased_email_and_a_pending_prim
 
 async def test_creating_a_customer_raises_customer_created_by_the_staff_member(identity: Identity) -> None:
     account = await identity.signup()
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     customer = await create_customer(identity, identity.owner_of(account), email="a@b.example", name="Acme")
 
-    [created] = await events_after(identity, before)
+    [created] = await events_after(identity, account, before)
     assert created.type == "CustomerCreated"
     assert created.company_id == uuid.UUID(account["company"]["id"])
     assert created.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 1}
@@ -158,14 +158,14 @@ async def test_a_duplicate_email_in_the_company_is_refused_whatever_its_case(ide
     account = await identity.signup()
     owner = identity.owner_of(account)
     await create_customer(identity, owner, email="orders@acme.example")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.post(CUSTOMERS, json=customer_body(email="ORDERS@Acme.Example"), headers=owner)
 
     problem = assert_problem(response, 409)
     assert problem["errors"] == [{"field": "email", "message": "A customer with this email already exists."}]
     assert len(await customer_list(identity, owner)) == 1
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_two_creations_with_one_email_at_once_make_one_customer(identity: Identity) -> None:
@@ -240,14 +240,14 @@ async def test_bad_customer_input_is_refused_and_nothing_is_created(
 ) -> None:
     account = await identity.signup()
     owner = identity.owner_of(account)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.post(CUSTOMERS, json=body, headers=owner)
 
     problem = assert_problem(response, 422)
     assert [error["field"] for error in problem["errors"]] == [field]
     assert await customer_list(identity, owner) == []
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_the_plan_limit_refuses_one_customer_too_many_and_contacts_stay_free(identity: Identity) -> None:
@@ -257,7 +257,7 @@ async def test_the_plan_limit_refuses_one_customer_too_many_and_contacts_stay_fr
     [starter] = [plan for plan in plans["items"] if plan["code"] == "starter"]
     limit = starter["limits"]["maxCustomers"]
     customers = [await create_customer(identity, owner) for _ in range(limit)]
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     refused = await identity.client.post(CUSTOMERS, json=customer_body(), headers=owner)
 
@@ -266,7 +266,7 @@ async def test_the_plan_limit_refuses_one_customer_too_many_and_contacts_stay_fr
         f"Your Starter plan allows {limit} customers (maxCustomers). Upgrade your plan in Billing to add more."
     )
     assert len(await customer_list(identity, owner)) == limit
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
     # Contacts never count: a full plan still takes them.
     await create_contact(identity, owner, customers[0])
     await create_contact(identity, owner, customers[0])
@@ -306,7 +306,7 @@ async def test_editing_a_customer_changes_name_and_email_and_lists_the_changes(i
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner, email="old@acme.example", name="Old Name")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{CUSTOMERS}/{customer['id']}", json={"email": "New@Acme.example", "name": "New Name"}, headers=owner
@@ -317,7 +317,7 @@ async def test_editing_a_customer_changes_name_and_email_and_lists_the_changes(i
     assert (edited["email"], edited["name"]) == ("new@acme.example", "New Name")
     assert edited["updatedAt"] >= customer["updatedAt"]
     assert await get_json(identity, f"{CUSTOMERS}/{customer['id']}", owner) == edited
-    [updated] = await events_after(identity, before)
+    [updated] = await events_after(identity, account, before)
     assert updated.type == "CustomerUpdated"
     assert updated.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 2}
     assert updated.data == {
@@ -332,12 +332,12 @@ async def test_editing_only_the_name_leaves_the_email_and_names_one_change(ident
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner, email="keep@acme.example")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(f"{CUSTOMERS}/{customer['id']}", json={"name": "Renamed"}, headers=owner)
 
     assert response.json()["email"] == "keep@acme.example"
-    [updated] = await events_after(identity, before)
+    [updated] = await events_after(identity, account, before)
     assert updated.data["changes"] == ["name"]
 
 
@@ -345,14 +345,14 @@ async def test_an_edit_that_changes_nothing_raises_no_event(identity: Identity) 
     account = await identity.signup()
     owner = identity.owner_of(account)
     customer = await create_customer(identity, owner, email="same@acme.example", name="Same")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{CUSTOMERS}/{customer['id']}", json={"email": "SAME@acme.example", "name": "Same"}, headers=owner
     )
 
     assert response.status_code == 200
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_an_email_of_another_customer_is_refused_on_edit(identity: Identity) -> None:
@@ -360,7 +360,7 @@ async def test_an_email_of_another_customer_is_refused_on_edit(identity: Identit
     owner = identity.owner_of(account)
     await create_customer(identity, owner, email="taken@acme.example")
     customer = await create_customer(identity, owner, email="mine@acme.example", name="Mine")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"{CUSTOMERS}/{customer['id']}", json={"email": "Taken@ACME.example", "name": "Renamed"}, headers=owner
@@ -369,7 +369,7 @@ async def test_an_email_of_another_customer_is_refused_on_edit(identity: Identit
     assert assert_problem(response, 409)["errors"][0]["field"] == "email"
     unchanged = await get_json(identity, f"{CUSTOMERS}/{customer['id']}", owner)
     assert (unchanged["email"], unchanged["name"]) == ("mine@acme.example", "Mine")
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_an_email_of_the_customers_own_contact_is_refused_on_edit(identity: Identity) -> None:
@@ -415,7 +415,7 @@ async def test_deleting_a_customer_deletes_its_contacts_and_addresses_and_ends_t
     refs = [customer["id"], *(contact["id"] for contact in contacts), kept["id"], kept_contact["id"]]
     for ref in refs:
         await identity.redis.set(principal_key(identity, ref), "{}")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.delete(f"{CUSTOMERS}/{customer['id']}", headers=owner)
 
@@ -429,7 +429,7 @@ async def test_deleting_a_customer_deletes_its_contacts_and_addresses_and_ends_t
         assert await principal_entry(identity, ref) is None
     for ref in refs[3:]:
         assert await principal_entry(identity, ref) is not None
-    [deleted] = await events_after(identity, before)
+    [deleted] = await events_after(identity, account, before)
     assert deleted.type == "CustomerDeleted"
     assert deleted.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 2}
     assert deleted.data == {
@@ -494,7 +494,7 @@ async def test_an_api_key_with_customers_read_reads_but_cannot_change(identity: 
 async def test_an_api_key_with_customers_write_manages_customers_as_the_system(identity: Identity) -> None:
     account = await identity.signup()
     writer = api_key(identity, account, "customers:write")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     customer = await create_customer(identity, writer, email="via-api@acme.example")
     listed = await get_json(identity, CUSTOMERS, writer)
@@ -504,7 +504,7 @@ async def test_an_api_key_with_customers_write_manages_customers_as_the_system(i
     assert [item["id"] for item in listed["items"]] == [customer["id"]]
     assert edited.status_code == 200
     assert deleted.status_code == 204
-    events = await events_after(identity, before)
+    events = await events_after(identity, account, before)
     assert [event.type for event in events] == ["CustomerCreated", "CustomerUpdated", "CustomerDeleted"]
     for event in events:
         assert event.actor.type == "SYSTEM"

@@ -15,7 +15,7 @@ async def change_plan(identity: Identity, headers: dict[str, str], plan_code: st
 
 async def test_owner_moves_the_company_to_another_plan_and_other_services_hear_of_it(identity: Identity) -> None:
     account = await identity.signup()
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await change_plan(identity, identity.owner_of(account), "scale")
 
@@ -33,7 +33,7 @@ async def test_owner_moves_the_company_to_another_plan_and_other_services_hear_o
         "maxCustomers": None,
         "maxOrdersPerMonth": None,
     }
-    [event] = (await identity.events())[before:]
+    [event] = (await identity.events(account))[before:]
     assert event.type == "SubscriptionChanged"
     assert event.entity.type == "Subscription"
     assert (event.data["planCode"], event.data["previousPlanCode"], event.data["status"]) == (
@@ -59,12 +59,12 @@ async def test_only_the_owner_chooses_the_plan(identity: Identity, role: str) ->
 
 async def test_an_unknown_plan_is_refused_and_nothing_changes(identity: Identity) -> None:
     account = await identity.signup()
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await change_plan(identity, identity.owner_of(account), "platinum")
 
     assert problem(response, 400)["errors"][0]["field"] == "planCode"
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_a_plan_smaller_than_the_companys_usage_is_refused(identity: Identity) -> None:

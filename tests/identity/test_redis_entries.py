@@ -95,19 +95,21 @@ async def test_an_api_key_reads_the_entry_identity_writes_and_its_lookup_after_a
 async def test_a_storefront_reads_the_entry_identity_writes_and_its_lookup_after_a_miss(
     identity: Identity, upstreams: Upstreams
 ) -> None:
-    account = await identity.signup(companyName="Blue Plate")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Blue Plate {tag}")
+    slug = f"blue-plate-{tag}"
     directory = StorefrontDirectory(identity.redis, identity.platform.namespace, upstreams)
-    await written(identity, directory.key("blue-plate"), StorefrontEntry)
+    await written(identity, directory.key(slug), StorefrontEntry)
 
-    from_redis = await directory.resolve("blue-plate", "test")
-    await identity.redis.delete(directory.key("blue-plate"))
-    from_identity = await directory.resolve("blue-plate", "test")
+    from_redis = await directory.resolve(slug, "test")
+    await identity.redis.delete(directory.key(slug))
+    from_identity = await directory.resolve(slug, "test")
 
     expected = StorefrontEntry(
-        company_id=uuid.UUID(account["company"]["id"]), name="Blue Plate", slug="blue-plate", version=1
+        company_id=uuid.UUID(account["company"]["id"]), name=f"Blue Plate {tag}", slug=slug, version=1
     )
     assert from_redis == from_identity == expected
-    await written(identity, directory.key("blue-plate"), StorefrontEntry)
+    await written(identity, directory.key(slug), StorefrontEntry)
 
 
 async def test_a_late_write_of_an_older_version_never_replaces_a_newer_entry(identity: Identity) -> None:
@@ -125,30 +127,37 @@ async def test_a_late_write_of_an_older_version_never_replaces_a_newer_entry(ide
     await principals.publish(newer_role)
 
     # As if the writes of earlier commits landed only now.
-    await storefronts.publish(StorefrontEntry(company_id=company_id, name="Acme", slug="acme", version=1))
+    slug = account["company"]["slug"]
+    await storefronts.publish(StorefrontEntry(company_id=company_id, name="Acme", slug=slug, version=1))
     await principals.publish(newer_role.model_copy(update={"role": "ADMIN", "version": 2}))
 
-    storefront = StorefrontEntry.model_validate_json(await written(identity, storefronts.key("acme"), StorefrontEntry))
+    storefront = StorefrontEntry.model_validate_json(await written(identity, storefronts.key(slug), StorefrontEntry))
     principal = PrincipalEntry.model_validate_json(await written(identity, principals.key(membership), PrincipalEntry))
     assert (storefront.name, storefront.version) == ("Acme Two", 2)
     assert (principal.role, principal.version) == ("OWNER", 3)
 
 
 async def test_a_stale_previous_slug_taken_by_another_company_keeps_resolving_there(identity: Identity) -> None:
-    first = await identity.signup(companyName="Acme")
+    tag = uuid.uuid4().hex[:8]
+    first = await identity.signup(companyName=f"Acme {tag}")
+    slug = f"acme-{tag}"
+    assert first["company"]["slug"] == slug
     assert identity.app is not None
     storefronts: CompanyStorefronts = identity.app.state.storefront_directory
     renamed = await identity.client.patch(
-        "/api/v1/company", json={"slug": "acme-two"}, headers=identity.owner_of(first)
+        "/api/v1/company", json={"slug": f"{slug}-two"}, headers=identity.owner_of(first)
     )
     assert renamed.status_code == 200
-    second = await identity.signup(companyName="Acme")
+    second = await identity.signup(companyName=f"Acme {tag}")
+    assert second["company"]["slug"] == slug
 
     # The first company's rename, written again late: its previous slug now belongs to the second.
     await storefronts.publish(
-        StorefrontEntry(company_id=uuid.UUID(first["company"]["id"]), name="Acme", slug="acme-two", version=2),
-        previous_slug="acme",
+        StorefrontEntry(
+            company_id=uuid.UUID(first["company"]["id"]), name=f"Acme {tag}", slug=f"{slug}-two", version=2
+        ),
+        previous_slug=slug,
     )
 
-    taken = StorefrontEntry.model_validate_json(await written(identity, storefronts.key("acme"), StorefrontEntry))
+    taken = StorefrontEntry.model_validate_json(await written(identity, storefronts.key(slug), StorefrontEntry))
     assert taken.company_id == uuid.UUID(second["company"]["id"])

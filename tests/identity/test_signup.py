@@ -13,11 +13,12 @@ from sqlalchemy import select
 from kit.db import utcnow
 from services.identity.companies.service import slug_candidates
 from services.identity.models import Membership, Subscription, User
-from tests.identity.conftest import Identity, signup_body
+from tests.identity.conftest import Identity, signup_body, unique
 
 
 async def test_signup_creates_company_owner_and_starter_trial(identity: Identity) -> None:
-    body = signup_body(companyName="  Acme Distributors  ", email="Ada.Owner@Example.COM", name=" Ada ")
+    tag = uuid.uuid4().hex[:8]
+    body = signup_body(companyName=f"  Acme Distributors {tag}  ", email=f"Ada.Owner.{tag}@Example.COM", name=" Ada ")
 
     response = await identity.client.post("/api/v1/signup", json=body, headers=identity.anonymous())
 
@@ -25,10 +26,10 @@ async def test_signup_creates_company_owner_and_starter_trial(identity: Identity
     account = response.json()
     assert set(account) == {"user", "company", "role", "membershipId"}
     assert account["role"] == "OWNER"
-    assert account["company"]["name"] == "Acme Distributors"
-    assert account["company"]["slug"] == "acme-distributors"
+    assert account["company"]["name"] == f"Acme Distributors {tag}"
+    assert account["company"]["slug"] == f"acme-distributors-{tag}"
     assert set(account["company"]) == {"id", "name", "slug"}
-    assert account["user"] == {"id": account["user"]["id"], "email": "ada.owner@example.com", "name": "Ada"}
+    assert account["user"] == {"id": account["user"]["id"], "email": f"ada.owner.{tag}@example.com", "name": "Ada"}
     uuid.UUID(account["company"]["id"])
 
     async with identity.database.sessionmaker() as session:
@@ -42,7 +43,8 @@ async def test_signup_creates_company_owner_and_starter_trial(identity: Identity
         assert membership is not None
         assert str(membership.company_id) == account["company"]["id"]
         assert membership.role == "OWNER"
-        subscription = await session.scalar(select(Subscription))
+        ours = select(Subscription).where(Subscription.company_id == membership.company_id)
+        subscription = await session.scalar(ours)
         assert subscription is not None
         assert subscription.plan_code == "starter"
         assert subscription.status == "TRIALING"
@@ -51,28 +53,32 @@ async def test_signup_creates_company_owner_and_starter_trial(identity: Identity
 
 
 async def test_signup_opens_the_storefront_in_the_redis_directory(identity: Identity) -> None:
-    account = await identity.signup(companyName="Blue Plate Supply")
+    tag = uuid.uuid4().hex[:8]
+    account = await identity.signup(companyName=f"Blue Plate Supply {tag}")
 
-    entry = await identity.redis.get(identity.storefront_key("blue-plate-supply"))
+    entry = await identity.redis.get(identity.storefront_key(f"blue-plate-supply-{tag}"))
 
     assert entry is not None
     assert json.loads(entry) == {
         "companyId": account["company"]["id"],
-        "name": "Blue Plate Supply",
-        "slug": "blue-plate-supply",
+        "name": f"Blue Plate Supply {tag}",
+        "slug": f"blue-plate-supply-{tag}",
         "version": 1,
     }
 
 
 async def test_a_taken_slug_gets_a_numbered_suffix(identity: Identity) -> None:
-    first = await identity.signup(companyName="Acme Distributors")
-    second = await identity.signup(companyName="ACME distributors!")
-    third = await identity.signup(companyName="Acme   Distributors")
+    tag = uuid.uuid4().hex[:8]
+    first = await identity.signup(companyName=f"Acme Distributors {tag}")
+    second = await identity.signup(companyName=f"ACME distributors {tag}!")
+    third = await identity.signup(companyName=f"Acme   Distributors {tag}")
 
     slugs = [account["company"]["slug"] for account in (first, second, third)]
-    assert slugs == ["acme-distributors", "acme-distributors-2", "acme-distributors-3"]
+    base = f"acme-distributors-{tag}"
+    assert slugs == [base, f"{base}-2", f"{base}-3"]
 
 
+# Names that cannot carry a tag of their own: their slugs are taken by no other test of this module.
 @pytest.mark.parametrize(
     ("company_name", "expected"),
     [
@@ -89,10 +95,11 @@ async def test_slug_is_always_a_valid_storefront_address(identity: Identity, com
 
 
 async def test_concurrent_signups_with_the_same_name_get_distinct_slugs(identity: Identity) -> None:
+    tag = uuid.uuid4().hex[:8]
     responses = await asyncio.gather(
         *(
             identity.client.post(
-                "/api/v1/signup", json=signup_body(companyName="Race Co"), headers=identity.anonymous()
+                "/api/v1/signup", json=signup_body(companyName=f"Race Co {tag}"), headers=identity.anonymous()
             )
             for _ in range(3)
         )
@@ -100,27 +107,31 @@ async def test_concurrent_signups_with_the_same_name_get_distinct_slugs(identity
 
     assert [response.status_code for response in responses] == [201, 201, 201]
     slugs = sorted(response.json()["company"]["slug"] for response in responses)
-    assert slugs == ["race-co", "race-co-2", "race-co-3"]
+    assert slugs == [f"race-co-{tag}", f"race-co-{tag}-2", f"race-co-{tag}-3"]
 
 
 async def test_concurrent_signups_with_the_same_email_create_one_account(identity: Identity) -> None:
     email = f"same-{uuid.uuid4().hex[:6]}@example.com"
+    bodies = [signup_body(email=email, companyName=unique(f"Co {n}")) for n in range(2)]
     responses = await asyncio.gather(
-        *(
-            identity.client.post(
-                "/api/v1/signup", json=signup_body(email=email, companyName=f"Co {n}"), headers=identity.anonymous()
-            )
-            for n in range(2)
-        )
+        *(identity.client.post("/api/v1/signup", json=body, headers=identity.anonymous()) for body in bodies)
     )
 
     assert sorted(response.status_code for response in responses) == [201, 409]
-    counts = await identity.row_counts()
+    [account] = [response.json() for response in responses if response.status_code == 201]
+    stored = [await identity.signup_rows(body) for body in bodies]
+    assert (sum(rows["companies"] for rows in stored), stored[0]["users"]) == (1, 1)
+    counts = await identity.row_counts(account, email)
     assert (counts["users"], counts["companies"], counts["memberships"], counts["subscriptions"]) == (1, 1, 1, 1)
 
 
+def _refused(**overrides: str) -> dict[str, str]:
+    """A signup body with a company name of its own, so what it stored can be looked up."""
+    return signup_body(**{"companyName": unique("Refused Co"), **overrides})
+
+
 def _without(field: str) -> dict[str, str]:
-    body = signup_body()
+    body = _refused()
     del body[field]
     return body
 
@@ -130,13 +141,13 @@ BAD_SIGNUPS = [
     pytest.param(_without("name"), "name", id="missing-name"),
     pytest.param(_without("email"), "email", id="missing-email"),
     pytest.param(_without("password"), "password", id="missing-password"),
-    pytest.param(signup_body(email="not-an-email"), "email", id="bad-email"),
-    pytest.param(signup_body(email="ada@"), "email", id="email-without-domain"),
-    pytest.param(signup_body(password="short"), "password", id="short-password"),
-    pytest.param(signup_body(password="p" * 101), "password", id="long-password"),
-    pytest.param(signup_body(companyName="   "), "companyName", id="blank-company-name"),
-    pytest.param(signup_body(companyName="c" * 101), "companyName", id="long-company-name"),
-    pytest.param(signup_body(name=""), "name", id="blank-name"),
+    pytest.param(_refused(email="not-an-email"), "email", id="bad-email"),
+    pytest.param(_refused(email="ada@"), "email", id="email-without-domain"),
+    pytest.param(_refused(password="short"), "password", id="short-password"),
+    pytest.param(_refused(password="p" * 101), "password", id="long-password"),
+    pytest.param(_refused(companyName="   "), "companyName", id="blank-company-name"),
+    pytest.param(_refused(companyName="c" * 101), "companyName", id="long-company-name"),
+    pytest.param(_refused(name=""), "name", id="blank-name"),
 ]
 
 
@@ -144,8 +155,6 @@ BAD_SIGNUPS = [
 async def test_bad_signup_input_is_refused_and_writes_nothing(
     identity: Identity, body: dict[str, str], field: str
 ) -> None:
-    before = await identity.row_counts()
-
     response = await identity.client.post("/api/v1/signup", json=body, headers=identity.anonymous())
 
     assert response.status_code == 422
@@ -155,7 +164,7 @@ async def test_bad_signup_input_is_refused_and_writes_nothing(
     assert problem["title"]
     assert field in [error["field"] for error in problem["errors"]]
     assert all(error["message"] for error in problem["errors"])
-    assert await identity.row_counts() == before
+    assert await identity.signup_rows(body) == {"companies": 0, "users": 0}
 
 
 async def test_signup_without_a_body_is_refused(identity: Identity) -> None:
@@ -166,19 +175,16 @@ async def test_signup_without_a_body_is_refused(identity: Identity) -> None:
 
 
 async def test_duplicate_email_is_a_conflict_whatever_its_case(identity: Identity) -> None:
-    await identity.signup(email="owner@acme.example")
-    before = await identity.row_counts()
+    tag = uuid.uuid4().hex[:8]
+    await identity.signup(email=f"owner-{tag}@acme.example")
+    body = signup_body(email=f"Owner-{tag}@ACME.example", companyName=unique("Another Co"))
 
-    response = await identity.client.post(
-        "/api/v1/signup",
-        json=signup_body(email="Owner@ACME.example", companyName="Another Co"),
-        headers=identity.anonymous(),
-    )
+    response = await identity.client.post("/api/v1/signup", json=body, headers=identity.anonymous())
 
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "An account with this email already exists."
-    assert await identity.row_counts() == before
+    assert await identity.signup_rows(body) == {"companies": 0, "users": 1}
 
 
 async def test_trial_length_follows_the_setting(identity: Identity) -> None:

@@ -45,13 +45,13 @@ async def customer_with_contact(identity: Identity, account: dict[str, Any], **c
 async def test_contact_sets_a_password_once_and_is_sent_to_the_storefront_login(identity: Identity) -> None:
     account = await identity.signup()
     _, contact = await customer_with_contact(identity, account, role="BUYER")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await setup(identity, account, contact["email"].upper())
 
     assert response.status_code == 200, response.text
     assert response.json() == {"loginPath": f"/store/{account['company']['slug']}/login"}
-    [event] = await events_after(identity, before)
+    [event] = await events_after(identity, account, before)
     assert event.type == "StorefrontPasswordSet"
     assert (event.entity.type, event.entity.id) == ("CustomerContact", contact["id"])
     assert (event.actor.type, str(event.actor.id)) == ("CUSTOMER", contact["id"])
@@ -108,7 +108,7 @@ async def test_unknown_email_and_another_companys_contact_get_the_exact_message(
 async def test_password_rules_are_checked_and_a_refusal_changes_nothing(identity: Identity) -> None:
     account = await identity.signup()
     _, contact = await customer_with_contact(identity, account)
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     mismatch = await setup(identity, account, contact["email"], PASSWORD, confirm="something-else")
     short = await setup(identity, account, contact["email"], "short")
@@ -118,7 +118,7 @@ async def test_password_rules_are_checked_and_a_refusal_changes_nothing(identity
     assert problem["errors"] == [{"field": "confirmPassword", "message": "The passwords do not match."}]
     assert assert_problem(short, 422)["errors"][0]["field"] == "password"
     assert assert_problem(too_long, 422)["errors"][0]["field"] == "password"
-    assert await events_after(identity, before) == []
+    assert await events_after(identity, account, before) == []
     # Still pending: the real setup works afterwards.
     assert (await setup(identity, account, contact["email"])).status_code == 200
 
@@ -167,12 +167,12 @@ async def test_sign_in_raises_an_event_and_publishes_the_principal(identity: Ide
     account = await identity.signup()
     _, contact = await customer_with_contact(identity, account, role="VIEWER")
     await setup(identity, account, contact["email"])
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await login(identity, account, contact["email"])
 
     assert response.status_code == 200
-    [event] = await events_after(identity, before)
+    [event] = await events_after(identity, account, before)
     assert event.type == "StorefrontSignedIn"
     assert (event.actor.type, str(event.actor.id)) == ("CUSTOMER", contact["id"])
     assert event.ip_address == "203.0.113.7"

@@ -91,7 +91,7 @@ async def test_a_role_change_raises_membership_role_changed_by_the_caller(identi
         f"/api/v1/members/{member.membership_id}", json={"role": "ADMIN"}, headers=identity.owner_of(account)
     )
 
-    changed = (await identity.events())[-1]
+    changed = (await identity.events(account))[-1]
     assert changed.type == "MembershipRoleChanged"
     assert changed.entity.model_dump() == {"type": "Membership", "id": member.membership_id, "version": 2}
     assert changed.data == {
@@ -108,14 +108,14 @@ async def test_a_role_change_raises_membership_role_changed_by_the_caller(identi
 async def test_setting_the_same_role_changes_nothing(identity: Identity) -> None:
     account = await identity.signup()
     member = await join(identity, account, "MEMBER")
-    before = len(await identity.events())
+    before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"/api/v1/members/{member.membership_id}", json={"role": "MEMBER"}, headers=identity.owner_of(account)
     )
 
     assert response.status_code == 200
-    assert len(await identity.events()) == before
+    assert len(await identity.events(account)) == before
 
 
 async def test_owner_is_not_a_role_a_patch_can_give(identity: Identity) -> None:
@@ -137,7 +137,7 @@ async def test_the_owners_role_changes_only_by_transfer(identity: Identity) -> N
     account = await identity.signup()
     admin = await join(identity, account, "ADMIN")
     before = await roles(identity, account)
-    events_before = len(await identity.events())
+    events_before = len(await identity.events(account))
 
     response = await identity.client.patch(
         f"/api/v1/members/{account['membershipId']}", json={"role": "ADMIN"}, headers=admin.headers
@@ -145,7 +145,7 @@ async def test_the_owners_role_changes_only_by_transfer(identity: Identity) -> N
 
     assert problem(response, 409)["detail"] == "The owner's role changes only by transferring ownership."
     assert await roles(identity, account) == before
-    assert len(await identity.events()) == events_before
+    assert len(await identity.events(account)) == events_before
 
 
 async def test_an_unknown_role_is_refused(identity: Identity) -> None:
@@ -203,7 +203,7 @@ async def test_api_keys_never_reach_team_or_key_management(identity: Identity, m
         "/api/v1/invites": {"email": "someone@example.com", "role": "MEMBER"},
         "/api/v1/api-keys": {"name": "Escalation", "scopes": ["orders:read"]},
     }
-    before = await identity.row_counts()
+    before = await identity.row_counts(account)
 
     response = await identity.client.request(
         method,
@@ -213,7 +213,7 @@ async def test_api_keys_never_reach_team_or_key_management(identity: Identity, m
     )
 
     assert problem(response, 403)["detail"] == "Only staff members can do this."
-    assert await identity.row_counts() == before
+    assert await identity.row_counts(account) == before
 
 
 async def test_another_companys_members_are_not_found(identity: Identity) -> None:
@@ -263,7 +263,7 @@ async def test_a_removal_raises_membership_removed(identity: Identity) -> None:
 
     await identity.client.delete(f"/api/v1/members/{member.membership_id}", headers=identity.owner_of(account))
 
-    removed = (await identity.events())[-1]
+    removed = (await identity.events(account))[-1]
     assert removed.type == "MembershipRemoved"
     assert removed.entity.model_dump() == {"type": "Membership", "id": member.membership_id, "version": 2}
     assert removed.data == {
@@ -331,7 +331,7 @@ async def test_a_transfer_raises_ownership_transferred_and_both_role_changes(ide
         f"/api/v1/members/{admin.membership_id}/transfer-ownership", headers=identity.owner_of(account)
     )
 
-    transferred, demoted, promoted = (await identity.events())[-3:]
+    transferred, demoted, promoted = (await identity.events(account))[-3:]
     assert transferred.type == "OwnershipTransferred"
     assert transferred.entity.model_dump() == {"type": "Company", "id": account["company"]["id"], "version": 2}
     assert transferred.data == {

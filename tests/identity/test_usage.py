@@ -5,13 +5,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
+
 from contracts.catalog import CATALOG_ENTITY, PRODUCT_ENTITY, ProductCreated, ProductsImported, ProductStatus
 from kit.events import Actor, EntityRef, Event, EventEnvelope
 from services.identity.billing.usage import on_active_products_changed
-from services.identity.models import Base
+from services.identity.models import Base, UsageCounter
 from tests.identity.conftest import Identity
 from tests.identity.people import statements
-from tests.support.events import publish_event, wait_for_consumer, wait_until, wait_until_processed
+from tests.support.events import dead_lettered, publish_event, wait_for_consumer, wait_until, wait_until_processed
 
 
 def _envelope(event: Event, company_id: str, entity: EntityRef) -> EventEnvelope:
@@ -57,6 +59,13 @@ async def products_in_use(identity: Identity, account: dict[str, Any]) -> int:
     assert response.status_code == 200, response.text
     products: int = response.json()["usage"]["products"]
     return products
+
+
+async def usage_rows(identity: Identity, company_id: uuid.UUID | None) -> int:
+    """Usage counters identity stored for the company, of any metric."""
+    async with identity.database.sessionmaker() as session:
+        statement = select(func.count()).select_from(UsageCounter).where(UsageCounter.company_id == company_id)
+        return int(await session.scalar(statement) or 0)
 
 
 async def _usage_is(identity: Identity, account: dict[str, Any], expected: int) -> bool:
@@ -105,12 +114,16 @@ async def test_events_of_a_company_identity_does_not_know_are_dropped(identity: 
     account = await identity.signup()
     await wait_for_consumer(identity.platform, "identity")
     unknown = product_created(str(uuid.uuid4()), 3, 1)
+    dead_before = await dead_lettered(identity.platform, "identity")
 
     await publish_event(identity.platform, unknown, product_created(account["company"]["id"], 2, 1))
 
     # The unknown company's event is consumed without effect (no error, no dead letter); ours with it.
     await wait_until(lambda: _usage_is(identity, account, 2), what="usage.products to reach 2")
+    # Processed is recorded only with a handler's success: a failing one would be retried, then dead-lettered.
     await wait_until_processed(identity.database, Base.metadata, unknown)
+    assert await dead_lettered(identity.platform, "identity") == dead_before
+    assert await usage_rows(identity, unknown.company_id) == 0
 
 
 async def test_a_batch_is_applied_in_one_statement_whatever_its_size(identity: Identity) -> None:

@@ -179,3 +179,8 @@ def test_service_code_can_check_staff_or_a_scoped_key_again() -> None:
 
 def _route_of(source: APIRouter, path: str) -> APIRoute:
     return next(route for route in source.routes if isinstance(route, APIRoute) and route.path == path)
+
+
+def test_a_route_cannot_declare_a_staff_role_that_does_not_exist() -> None:
+    with pytest.raises(ValueError, match="unknown staff roles"):
+        staff("OWNER", "SUPERUSER")

@@ -18,7 +18,7 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from aiormq.exceptions import ChannelPreconditionFailed
 from prometheus_client import REGISTRY
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import ATTEMPT_HEADER, ERROR_HEADER, ConsumerLimits, OutgoingMessage, RabbitBus
@@ -203,11 +203,15 @@ async def test_a_batch_is_applied_in_one_transaction_and_each_event_once(databas
 
 async def test_concurrent_batches_holding_one_event_apply_it_once(database: Database) -> None:
     consumer = EventConsumer(_service())
+    held: list[bool] = []
 
     @consumer.on(Counted)
     async def counted(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
         await _apply(session, envelopes)
-        await asyncio.sleep(0.2)  # hold the transaction open while the other batch arrives
+        if not held:
+            held.append(True)
+            # Hold the first transaction open until the other batch waits on it for the shared event's record.
+            await wait_until(lambda: _waiting_on_locks(database), within=15, what="the other batch to wait")
 
     shared = _envelope(Counted)
     results = await asyncio.gather(
@@ -218,6 +222,17 @@ async def test_concurrent_batches_holding_one_event_apply_it_once(database: Data
     assert sorted(len(new) for new in results) == [1, 2]
     async with database.sessionmaker() as session:
         assert await session.scalar(select(func.count()).where(EFFECTS.c.event_id == shared.id)) == 1
+
+
+async def _waiting_on_locks(database: Database) -> bool:
+    """Whether a statement of this test's database waits for a lock another transaction holds."""
+    async with database.engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
 
 
 def test_a_second_handler_for_one_event_type_is_refused_at_registration() -> None:
@@ -595,7 +610,12 @@ async def test_a_worker_whose_broker_connection_dropped_consumes_again_once_it_i
 
             proxy.pause()  # the worker's connection is cut; reconnects are refused
             await publisher.publish(during)
-            await asyncio.sleep(0.3)
+
+            async def waiting_in_the_queue() -> bool:
+                return await _messages_in(broker, running.queue) == 1
+
+            # Delivered to nobody: it waits in the queue, and nothing of it was applied.
+            await wait_until(waiting_in_the_queue, within=15, what="the event to wait in the queue")
             assert await running.effects(during.id) == 0
             proxy.resume()
 

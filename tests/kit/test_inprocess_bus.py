@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -16,6 +17,7 @@ from kit.bus import (
     topic_matches,
 )
 from kit.events import Actor, EntityRef, EventEnvelope
+from tests.support.events import wait_until
 
 
 @pytest.mark.parametrize(
@@ -53,9 +55,13 @@ def _message(event_type: str) -> OutgoingMessage:
     return OutgoingMessage(str(envelope.id), envelope.routing_key, envelope.model_dump_json(by_alias=True).encode())
 
 
-async def _settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0.01)
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait until the bus's handlers have brought about `condition`."""
+
+    async def holds() -> bool:
+        return condition()
+
+    await wait_until(holds, within=5, interval=0.01, what=what)
 
 
 async def test_each_subscription_gets_the_events_its_patterns_match() -> None:
@@ -74,7 +80,7 @@ async def test_each_subscription_gets_the_events_its_patterns_match() -> None:
     try:
         await bus.publish(_message("CompanyCreated"))
         await bus.publish(_message("OrderPlaced"))
-        await _settle()
+        await _until(lambda: sum(map(len, received.values())) >= 5, "the five deliveries")
     finally:
         await bus.close()
 
@@ -98,7 +104,7 @@ async def test_a_failing_handler_is_retried_and_then_succeeds() -> None:
     await bus.subscribe("flaky", ["#"], flaky)
     try:
         await bus.publish(_message("Anything"))
-        await _settle()
+        await _until(lambda: calls == 3, "the third attempt")
     finally:
         await bus.close()
 
@@ -119,7 +125,7 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_the_retries() 
     message = _message("Poisoned")
     try:
         await bus.publish(message)
-        await _settle()
+        await _until(lambda: bool(bus.dead_letters), "the dead letter")
     finally:
         await bus.close()
 

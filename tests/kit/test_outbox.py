@@ -4,13 +4,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from typing import ClassVar
+from collections.abc import AsyncIterator, Collection
+from typing import Any, ClassVar
 
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import func, select, text
+from sqlalchemy.event import listen
 
 from kit.bus import REQUEST_ID_HEADER, RabbitBus
 from kit.context import Principal, RequestContext
@@ -20,6 +21,7 @@ from kit.outbox import OutboxRelay, attach_outbox, emit
 from kit.settings import PlatformSettings
 from tests.kit.conftest import METADATA, OUTBOX
 from tests.support.broker import probe
+from tests.support.events import wait_until
 
 
 class WidgetShipped(Event):
@@ -129,10 +131,11 @@ async def test_the_running_relay_publishes_committed_events_promptly_and_in_orde
     # A long poll interval: only the after-commit wake-up can make this prompt.
     relay = OutboxRelay(database, METADATA, bus, poll_interval=30)
     attach_outbox(database, METADATA, relay)
+    scans = _scans(database)
     async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
         task = asyncio.create_task(relay.run())
         try:
-            await asyncio.sleep(0.2)
+            await _until_idle(scans)
             sent = [await _emit(database, _context(), quantity=n) for n in range(5)]
             received = [EventEnvelope.model_validate_json((await watcher.get(within=5)).body) for _ in sent]
             # Rows are marked once the whole batch is out; give the relay that moment before stopping it.
@@ -157,12 +160,35 @@ async def _listening_backends(database: Database) -> list[int]:
         return [row.pid for row in rows]
 
 
-async def _until_listening(database: Database) -> None:
-    for _ in range(100):
-        if await _listening_backends(database):
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail("the relay never listened")
+async def _until_listening(database: Database, besides: Collection[int] = ()) -> None:
+    """Wait until the relay listens, on a connection other than the `besides` ones."""
+
+    async def listening() -> bool:
+        return bool(set(await _listening_backends(database)) - set(besides))
+
+    await wait_until(listening, what="the relay to listen")
+
+
+def _scans(database: Database) -> list[str]:
+    """The relay's scans of the outbox on `database` from now on, one entry each."""
+    scans: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "SKIP LOCKED" in statement:
+            scans.append(statement)
+
+    listen(database.engine.sync_engine, "before_cursor_execute", record)
+    return scans
+
+
+async def _until_idle(scans: list[str]) -> None:
+    """Wait until a starting relay has scanned twice: once as it starts, once for the wake-up its listener
+    gives once it listens. After that only a commit (or its long poll interval) makes it scan again."""
+
+    async def scanned_twice() -> bool:
+        return len(scans) >= 2
+
+    await wait_until(scanned_twice, what="the relay's scans at start")
 
 
 async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_events(
@@ -184,11 +210,11 @@ async def test_a_relay_in_another_process_is_woken_by_the_commit_that_wrote_even
             first = await _emit(database, _context())
             assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == first.id
 
+            cut = await _listening_backends(database)
             async with database.engine.connect() as connection:
-                for pid in await _listening_backends(database):
+                for pid in cut:
                     await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            await asyncio.sleep(0.2)
-            await _until_listening(database)
+            await _until_listening(database, besides=cut)
             second = await _emit(database, _context())
             assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == second.id
         finally:
@@ -207,11 +233,11 @@ async def test_the_relay_gathers_commits_close_together_into_one_batch(
     relay_database = Database(database.url)
     relay = OutboxRelay(relay_database, METADATA, bus, poll_interval=60, coalesce=0.3)
     attach_outbox(database, METADATA, None)
+    scans = _scans(relay_database)
     async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
         task = asyncio.create_task(relay.run())
         try:
-            await _until_listening(database)
-            await asyncio.sleep(0.4)  # the wake-up of its start is behind it
+            await _until_idle(scans)  # the wake-up of its start is behind it
             rounds = relay.rounds
             sent = [await _emit(database, _context(), quantity=n) for n in range(20)]
             received = [EventEnvelope.model_validate_json((await watcher.get(within=5)).body) for _ in sent]

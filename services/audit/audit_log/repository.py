@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import upsert
+from kit.db import insert_for
 from kit.pagination import keyset_page
 from kit.repository import TenantRepository
 from services.audit.models import AuditLog
@@ -64,4 +64,6 @@ async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     table = AuditLog.__table__
-    await session.execute(upsert(session, table).values(list(rows)).on_conflict_do_nothing(index_elements=["event_id"]))
+    await session.execute(
+        insert_for(session, table).values(list(rows)).on_conflict_do_nothing(index_elements=["event_id"])
+    )

@@ -12,11 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, delete, select, update
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kit.pagination import keyset_page
-from kit.repository import TenantRepository
+from kit.repository import COMPANY, TenantReader, TenantRepository, scoped_delete, scoped_select, scoped_update
 from services.catalog.models import Customer, PriceOverride, Product, Tenant
 
 OVERRIDES = cast(Table, PriceOverride.__table__)
@@ -54,7 +54,7 @@ class OverrideReferences:
 # product needs no lock: the override's foreign key holds it, and deleting a product removes its overrides.
 # Nor does the tenant: catalog learns a currency change from identity's events, in no order with this request.
 _REFERENCES = (
-    select(TENANTS.c.currency, CUSTOMERS.c.name, PRODUCTS.c.sku, PRODUCTS.c.name, PRODUCTS.c.unit_price)
+    scoped_select(TENANTS, TENANTS.c.currency, CUSTOMERS.c.name, PRODUCTS.c.sku, PRODUCTS.c.name, PRODUCTS.c.unit_price)
     .select_from(TENANTS)
     .join(
         CUSTOMERS,
@@ -63,22 +63,19 @@ _REFERENCES = (
         & CUSTOMERS.c.deleted_at.is_(None),
     )
     .join(PRODUCTS, (PRODUCTS.c.company_id == TENANTS.c.company_id) & (PRODUCTS.c.id == bindparam("product_id")))
-    .where(TENANTS.c.company_id == bindparam("for_company"))
     .with_for_update(read=True, of=CUSTOMERS)
 )
 
-_PAIR_ID = select(OVERRIDES.c.id).where(
-    OVERRIDES.c.company_id == bindparam("for_company"),
+_PAIR_ID = scoped_select(OVERRIDES, OVERRIDES.c.id).where(
     OVERRIDES.c.customer_id == bindparam("customer_id"),
     OVERRIDES.c.product_id == bindparam("product_id"),
 )
 
 # A new price, +1 version; nothing when the price is already that (no change, no event).
 _CHANGE_PRICE = (
-    update(OVERRIDES)
+    scoped_update(OVERRIDES)
     .where(
         OVERRIDES.c.id == bindparam("override_id"),
-        OVERRIDES.c.company_id == bindparam("for_company"),
         OVERRIDES.c.unit_price != bindparam("new_price", type_=OVERRIDES.c.unit_price.type),
     )
     .values(
@@ -89,11 +86,7 @@ _CHANGE_PRICE = (
     .returning(*OVERRIDES.c)
 )
 
-_DELETE_ONE = (
-    delete(OVERRIDES)
-    .where(OVERRIDES.c.id == bindparam("override_id"), OVERRIDES.c.company_id == bindparam("for_company"))
-    .returning(*_REMOVED_COLUMNS)
-)
+_DELETE_ONE = scoped_delete(OVERRIDES).where(OVERRIDES.c.id == bindparam("override_id")).returning(*_REMOVED_COLUMNS)
 
 
 @functools.cache
@@ -103,7 +96,27 @@ def _insert_unless_pair_taken(dialect: str) -> Insert:
     return insert.on_conflict_do_nothing(index_elements=["customer_id", "product_id"]).returning(OVERRIDES.c.id)
 
 
-class PriceOverrideRepository(TenantRepository[PriceOverride]):
+class PriceOverrideReader(TenantReader[PriceOverride]):
+    """The reads of the storefront's prices, on a read-only session."""
+
+    model = PriceOverride
+
+    async def prices_for_customer(
+        self, customer_id: uuid.UUID, product_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, Decimal]:
+        """The customer's own price of each of these products that has one, by product id."""
+        ids = list(set(product_ids))
+        if not ids:
+            return {}
+        statement = (
+            self.statement()
+            .where(PriceOverride.customer_id == customer_id, PriceOverride.product_id.in_(ids))
+            .with_only_columns(PriceOverride.product_id, PriceOverride.unit_price)
+        )
+        return {row.product_id: row.unit_price for row in await self.session.execute(statement)}
+
+
+class PriceOverrideRepository(TenantRepository[PriceOverride], PriceOverrideReader):
     model = PriceOverride
 
     async def page(
@@ -126,7 +139,7 @@ class PriceOverrideRepository(TenantRepository[PriceOverride]):
 
     async def references(self, customer_id: uuid.UUID, product_id: uuid.UUID) -> OverrideReferences | None:
         """The tenant, live customer and product a new override of this pair refers to; None if any is missing."""
-        values = {"for_company": self.company_id, "customer_id": customer_id, "product_id": product_id}
+        values = {COMPANY: self.company_id, "customer_id": customer_id, "product_id": product_id}
         row = (await self.session.execute(_REFERENCES, values)).first()
         return OverrideReferences(*row) if row is not None else None
 
@@ -139,19 +152,19 @@ class PriceOverrideRepository(TenantRepository[PriceOverride]):
         return (await self.session.execute(_insert_unless_pair_taken(dialect), values)).first() is not None
 
     async def id_for_pair(self, customer_id: uuid.UUID, product_id: uuid.UUID) -> uuid.UUID | None:
-        values = {"for_company": self.company_id, "customer_id": customer_id, "product_id": product_id}
+        values = {COMPANY: self.company_id, "customer_id": customer_id, "product_id": product_id}
         override_id: uuid.UUID | None = await self.session.scalar(_PAIR_ID, values)
         return override_id
 
     async def change_price(self, override_id: uuid.UUID, unit_price: Decimal, now: datetime) -> PriceOverride | None:
         """Set a new price (+1 version) and return the override as written, as an object outside the session;
         None when there is no such override or it already has this price."""
-        values = {"override_id": override_id, "for_company": self.company_id, "new_price": unit_price, "now": now}
+        values = {"override_id": override_id, COMPANY: self.company_id, "new_price": unit_price, "now": now}
         row = (await self.session.execute(_CHANGE_PRICE, values)).mappings().first()
         return PriceOverride(**row) if row is not None else None
 
     async def delete_one(self, override_id: uuid.UUID) -> RemovedOverride | None:
-        values = {"override_id": override_id, "for_company": self.company_id}
+        values = {"override_id": override_id, COMPANY: self.company_id}
         row = (await self.session.execute(_DELETE_ONE, values)).first()
         return RemovedOverride(*row) if row is not None else None
 
@@ -164,22 +177,6 @@ class PriceOverrideRepository(TenantRepository[PriceOverride]):
         return await self._delete_where(OVERRIDES.c.customer_id == customer_id)
 
     async def _delete_where(self, condition: Any) -> list[RemovedOverride]:
-        statement = (
-            delete(OVERRIDES).where(OVERRIDES.c.company_id == self.company_id, condition).returning(*_REMOVED_COLUMNS)
-        )
-        removed = [RemovedOverride(*row) for row in await self.session.execute(statement)]
+        statement = scoped_delete(OVERRIDES).where(condition).returning(*_REMOVED_COLUMNS)
+        removed = [RemovedOverride(*row) for row in await self.session.execute(statement, {COMPANY: self.company_id})]
         return sorted(removed, key=lambda override: override.id)
-
-    async def prices_for_customer(
-        self, customer_id: uuid.UUID, product_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, Decimal]:
-        """The customer's own price of each of these products that has one, by product id."""
-        ids = list(set(product_ids))
-        if not ids:
-            return {}
-        statement = (
-            self.statement()
-            .where(PriceOverride.customer_id == customer_id, PriceOverride.product_id.in_(ids))
-            .with_only_columns(PriceOverride.product_id, PriceOverride.unit_price)
-        )
-        return {row.product_id: row.unit_price for row in await self.session.execute(statement)}

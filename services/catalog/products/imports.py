@@ -266,6 +266,9 @@ def _changed_product(current: ProductValues, row: ImportRow, now: datetime) -> t
     given = row.model_fields_set
     for attribute in values:
         new = getattr(row, attribute)
+        if attribute == "sku":
+            # The row found the product by its SKU in any letter case: the stored SKU keeps its own.
+            continue
         if attribute in given and (new is not None or attribute in CLEARABLE):
             values[attribute] = new
     changes = [CHANGE_NAMES[a] for a in CHANGE_NAMES if values[a] != getattr(current, a)]

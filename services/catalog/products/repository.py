@@ -20,20 +20,29 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
-    delete,
     func,
     insert,
     literal,
     or_,
     select,
     tuple_,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.pagination import decode_cursor, keyset_page, page_of
-from kit.repository import LIKE_ESCAPE, TenantRepository, substring_pattern
+from kit.repository import (
+    COMPANY,
+    LIKE_ESCAPE,
+    TenantReader,
+    TenantRepository,
+    company_parameter,
+    in_company,
+    scoped_delete,
+    scoped_select,
+    scoped_update,
+    substring_pattern,
+)
 from services.catalog.models import PriceOverride, Product, ProductCounter, ProductStatus, Tenant
 
 # SKUs looked up per query in an import; both PostgreSQL and SQLite take far more bound values than this.
@@ -112,20 +121,16 @@ class LockedCount(ActiveCount):
 
 # A product with the company's currency, locked until commit: what every change of it reads first.
 _LOCK_PRODUCT = (
-    select(*PRODUCTS.c, TENANTS.c.currency)
+    scoped_select(PRODUCTS, *PRODUCTS.c, TENANTS.c.currency)
     .join(TENANTS, TENANTS.c.company_id == PRODUCTS.c.company_id)
-    .where(PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.company_id == bindparam("for_company"))
+    .where(PRODUCTS.c.id == bindparam("product_id"))
     .with_for_update(of=PRODUCTS)
 )
 
 # No explicit SET: it follows the keys of the values given (other than the two named in WHERE).
-_UPDATE_BY_ID = update(PRODUCTS).where(
-    PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.company_id == bindparam("for_company")
-)
+_UPDATE_BY_ID = scoped_update(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
 
-_DELETE_PRODUCT = delete(PRODUCTS).where(
-    PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.company_id == bindparam("for_company")
-)
+_DELETE_PRODUCT = scoped_delete(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
 
 
 @functools.cache
@@ -137,17 +142,14 @@ def _insert_unless_sku_taken(dialect: str) -> Insert:
 
 # The counter statements. Every change of the count takes the counter row first and products after, so
 # two of them never wait on each other crosswise.
-_COMPANY = bindparam("for_company", type_=COUNTERS.c.company_id.type)
 _DELTA = bindparam("delta", type_=Integer())
-_MAX_PRODUCTS = select(TENANTS.c.max_products).where(TENANTS.c.company_id == _COMPANY).scalar_subquery()
-_CURRENCY = select(TENANTS.c.currency).where(TENANTS.c.company_id == _COMPANY).scalar_subquery()
+_MAX_PRODUCTS = scoped_select(TENANTS, TENANTS.c.max_products).scalar_subquery()
+_CURRENCY = scoped_select(TENANTS, TENANTS.c.currency).scalar_subquery()
 
 
 def _change_count(*, within_limit: bool) -> Update:
-    statement = (
-        update(COUNTERS)
-        .where(COUNTERS.c.company_id == _COMPANY)
-        .values(active_products=COUNTERS.c.active_products + _DELTA, version=COUNTERS.c.version + 1)
+    statement = scoped_update(COUNTERS).values(
+        active_products=COUNTERS.c.active_products + _DELTA, version=COUNTERS.c.version + 1
     )
     if within_limit:
         statement = statement.where(or_(_MAX_PRODUCTS.is_(None), COUNTERS.c.active_products + _DELTA <= _MAX_PRODUCTS))
@@ -157,27 +159,23 @@ def _change_count(*, within_limit: bool) -> Update:
 _ADD_WITHIN_LIMIT = _change_count(within_limit=True)
 _CHANGE_COUNT = _change_count(within_limit=False)
 
-_LOCK_COUNT = (
-    select(COUNTERS.c.active_products, COUNTERS.c.version, _MAX_PRODUCTS, _CURRENCY)
-    .where(COUNTERS.c.company_id == _COMPANY)
-    .with_for_update(of=COUNTERS)
+_LOCK_COUNT = scoped_select(
+    COUNTERS, COUNTERS.c.active_products, COUNTERS.c.version, _MAX_PRODUCTS, _CURRENCY
+).with_for_update(of=COUNTERS)
+
+_SAVE_COUNT = scoped_update(COUNTERS).values(
+    active_products=bindparam("new_active_products"), version=bindparam("new_version")
 )
 
-_SAVE_COUNT = (
-    update(COUNTERS)
-    .where(COUNTERS.c.company_id == _COMPANY)
-    .values(active_products=bindparam("new_active_products"), version=bindparam("new_version"))
-)
-
-_ACTIVE_COUNT = select(COUNTERS.c.active_products).where(COUNTERS.c.company_id == _COMPANY)
+_ACTIVE_COUNT = scoped_select(COUNTERS, COUNTERS.c.active_products)
 
 
 @functools.cache
 def _start_count(dialect: str) -> Insert:
     """The company's counter row, from one count of its ACTIVE products; nothing if another made it first."""
     insert = postgresql.insert(COUNTERS) if dialect == "postgresql" else sqlite.insert(COUNTERS)
-    counted = select(_COMPANY, func.count(), literal(0)).where(
-        PRODUCTS.c.company_id == _COMPANY, PRODUCTS.c.status == ProductStatus.ACTIVE
+    counted = scoped_select(PRODUCTS, company_parameter(PRODUCTS), func.count(), literal(0)).where(
+        PRODUCTS.c.status == ProductStatus.ACTIVE
     )
     return insert.from_select(["company_id", "active_products", "version"], counted).on_conflict_do_nothing(
         index_elements=["company_id"]
@@ -215,22 +213,28 @@ def _storefront_page(*, search: bool, by_category: bool, after: bool) -> Select[
     """The storefront's page query for one combination of filters, built once (building and hashing a
     statement costs more than running it): one query, no ORM objects, for the storefront's hottest path.
 
-    Bound values: company_id, customer_id (None for a guest), limit, and as the flags say pattern,
+    Bound values: COMPANY, customer_id (None for a guest), limit, and as the flags say pattern,
     category, and the cursor's after_name and after_id.
     """
     custom_price = (
         select(PriceOverride.unit_price)
         .where(
-            PriceOverride.company_id == bindparam("company_id"),
+            in_company(PriceOverride),
             PriceOverride.customer_id == bindparam("customer_id", type_=PriceOverride.customer_id.type),
             PriceOverride.product_id == Product.id,
         )
         .scalar_subquery()
     )
     statement = (
-        select(*STOREFRONT_COLUMNS, custom_price.label("custom_price"), Tenant.currency, Tenant.show_prices_to_guests)
+        scoped_select(
+            Product,
+            *STOREFRONT_COLUMNS,
+            custom_price.label("custom_price"),
+            Tenant.currency,
+            Tenant.show_prices_to_guests,
+        )
         .join(Tenant, Tenant.company_id == Product.company_id)
-        .where(Product.company_id == bindparam("company_id"), Product.status == ProductStatus.ACTIVE)
+        .where(Product.status == ProductStatus.ACTIVE)
     )
     if search:
         statement = statement.where(_search(bindparam("pattern", type_=String())))
@@ -245,7 +249,55 @@ def _storefront_page(*, search: bool, by_category: bool, after: bool) -> Select[
     return statement.order_by(Product.name, Product.id).limit(bindparam("limit"))
 
 
-class ProductRepository(TenantRepository[Product]):
+class ProductReader(TenantReader[Product]):
+    """The reads of the storefront's catalog, on a read-only session."""
+
+    model = Product
+
+    async def active_page(
+        self,
+        *,
+        query: str | None,
+        category: str | None,
+        customer_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Row[Any]], str | None]:
+        """ACTIVE products only, by name then id (the storefront's order), as rows of the columns the
+        storefront shows plus `custom_price` (the customer's own price, if it has one) and the tenant's
+        `currency` and `show_prices_to_guests`. An empty page says nothing of the tenant."""
+        values: dict[str, Any] = {COMPANY: self.company_id, "limit": limit + 1, "customer_id": customer_id}
+        if query:
+            values["pattern"] = substring_pattern(query)
+        if category is not None:
+            values["category"] = category
+        if cursor:
+            values["after_name"], values["after_id"] = decode_cursor(cursor, sort_is_datetime=False)
+        statement = _storefront_page(
+            search="pattern" in values, by_category=category is not None, after="after_name" in values
+        )
+        rows = list((await self.session.execute(statement, values)).all())
+        return page_of(rows, limit, sort_key="name", id_key="id")
+
+    async def get_active(self, product_id: uuid.UUID) -> Product | None:
+        product: Product | None = await self.session.scalar(
+            self.statement().where(Product.id == product_id, Product.status == ProductStatus.ACTIVE)
+        )
+        return product
+
+    async def active_categories(self) -> list[str]:
+        """Distinct categories of ACTIVE products, sorted."""
+        statement = (
+            self.statement()
+            .where(Product.status == ProductStatus.ACTIVE, Product.category.is_not(None))
+            .with_only_columns(Product.category)
+            .distinct()
+            .order_by(Product.category)
+        )
+        return [category for category in (await self.session.scalars(statement)).all() if category is not None]
+
+
+class ProductRepository(TenantRepository[Product], ProductReader):
     model = Product
 
     def _matching(self, statement: Select[Product], filters: ProductFilters) -> Select[Product]:
@@ -270,37 +322,6 @@ class ProductRepository(TenantRepository[Product]):
             cursor=cursor,
         )
 
-    async def active_page(
-        self,
-        *,
-        query: str | None,
-        category: str | None,
-        customer_id: uuid.UUID | None,
-        limit: int,
-        cursor: str | None,
-    ) -> tuple[list[Row[Any]], str | None]:
-        """ACTIVE products only, by name then id (the storefront's order), as rows of the columns the
-        storefront shows plus `custom_price` (the customer's own price, if it has one) and the tenant's
-        `currency` and `show_prices_to_guests`. An empty page says nothing of the tenant."""
-        values: dict[str, Any] = {"company_id": self.company_id, "limit": limit + 1, "customer_id": customer_id}
-        if query:
-            values["pattern"] = substring_pattern(query)
-        if category is not None:
-            values["category"] = category
-        if cursor:
-            values["after_name"], values["after_id"] = decode_cursor(cursor, sort_is_datetime=False)
-        statement = _storefront_page(
-            search="pattern" in values, by_category=category is not None, after="after_name" in values
-        )
-        rows = list((await self.session.execute(statement, values)).all())
-        return page_of(rows, limit, sort_key="name", id_key="id")
-
-    async def get_active(self, product_id: uuid.UUID) -> Product | None:
-        product: Product | None = await self.session.scalar(
-            self.statement().where(Product.id == product_id, Product.status == ProductStatus.ACTIVE)
-        )
-        return product
-
     async def by_ids(self, product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
         ids = list(set(product_ids))
         if not ids:
@@ -312,35 +333,21 @@ class ProductRepository(TenantRepository[Product]):
         """Counted, for a company whose counter row does not exist yet; `active_count` otherwise."""
         return await self.count(Product.status == ProductStatus.ACTIVE)
 
-    async def active_categories(self) -> list[str]:
-        """Distinct categories of ACTIVE products, sorted."""
-        statement = (
-            self.statement()
-            .where(Product.status == ProductStatus.ACTIVE, Product.category.is_not(None))
-            .with_only_columns(Product.category)
-            .distinct()
-            .order_by(Product.category)
-        )
-        return [category for category in (await self.session.scalars(statement)).all() if category is not None]
-
     async def lock_by_sku_keys(self, keys: Sequence[str]) -> dict[str, ProductValues]:
         """The products with these SKU keys, by key, locked until commit: one query per 10,000 SKUs."""
         found: dict[str, ProductValues] = {}
         for start in range(0, len(keys), SKU_LOOKUP_BATCH):
             batch = keys[start : start + SKU_LOOKUP_BATCH]
             statement = (
-                select(PRODUCTS)
-                .where(PRODUCTS.c.company_id == self.company_id, PRODUCTS.c.sku_key.in_(batch))
-                .order_by(PRODUCTS.c.id)
-                .with_for_update()
+                scoped_select(PRODUCTS).where(PRODUCTS.c.sku_key.in_(batch)).order_by(PRODUCTS.c.id).with_for_update()
             )
-            rows = (await self.session.execute(statement)).mappings()
+            rows = (await self.session.execute(statement, {COMPANY: self.company_id})).mappings()
             found.update((row["sku_key"], ProductValues.of_row(row)) for row in rows)
         return found
 
     async def lock(self, product_id: uuid.UUID) -> tuple[ProductValues, str] | None:
         """The product and the company's currency; the product is locked until commit."""
-        values = {"product_id": product_id, "for_company": self.company_id}
+        values = {"product_id": product_id, COMPANY: self.company_id}
         row = (await self.session.execute(_LOCK_PRODUCT, values)).mappings().first()
         return (ProductValues.of_row(row), row["currency"]) if row is not None else None
 
@@ -367,11 +374,11 @@ class ProductRepository(TenantRepository[Product]):
         for product in products:
             self._own(product)
         if products:
-            rows = [product.changed_columns() | {"for_company": self.company_id} for product in products]
+            rows = [product.changed_columns() | {COMPANY: self.company_id} for product in products]
             await self.session.execute(_UPDATE_BY_ID, rows)
 
     async def delete_by_id(self, product_id: uuid.UUID) -> None:
-        await self.session.execute(_DELETE_PRODUCT, {"product_id": product_id, "for_company": self.company_id})
+        await self.session.execute(_DELETE_PRODUCT, {"product_id": product_id, COMPANY: self.company_id})
 
     def _own(self, product: ProductValues) -> None:
         if product.company_id != self.company_id:
@@ -396,29 +403,29 @@ class ProductCounterRepository:
         only if the count stays within the plan's maxProducts. None when the limit refused it, or when
         there is no counter row (yet)."""
         statement = _ADD_WITHIN_LIMIT if within_limit else _CHANGE_COUNT
-        row = (await self.session.execute(statement, {"for_company": self.company_id, "delta": delta})).first()
+        row = (await self.session.execute(statement, {COMPANY: self.company_id, "delta": delta})).first()
         return CountChange(*row) if row is not None else None
 
     async def lock(self) -> LockedCount | None:
         """The count, its version, the plan's maxProducts and the currency, holding the row until commit; None
         without a row."""
-        row = (await self.session.execute(_LOCK_COUNT, {"for_company": self.company_id})).first()
+        row = (await self.session.execute(_LOCK_COUNT, {COMPANY: self.company_id})).first()
         return LockedCount(*row) if row is not None else None
 
     async def save(self, count: ActiveCount) -> None:
         """Store a count (and version) worked out under `lock`."""
         values = {
-            "for_company": self.company_id,
+            COMPANY: self.company_id,
             "new_active_products": count.active_products,
             "new_version": count.version,
         }
         await self.session.execute(_SAVE_COUNT, values)
 
     async def active(self) -> int | None:
-        active: int | None = await self.session.scalar(_ACTIVE_COUNT, {"for_company": self.company_id})
+        active: int | None = await self.session.scalar(_ACTIVE_COUNT, {COMPANY: self.company_id})
         return active
 
     async def start(self) -> None:
         """Make the counter row from one count of the company's ACTIVE products, unless it exists."""
         dialect = self.session.get_bind().dialect.name
-        await self.session.execute(_start_count(dialect), {"for_company": self.company_id})
+        await self.session.execute(_start_count(dialect), {COMPANY: self.company_id})

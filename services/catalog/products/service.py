@@ -9,7 +9,6 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.catalog import (
@@ -22,7 +21,7 @@ from contracts.catalog import (
 )
 from kit.access import require_staff_or_key
 from kit.context import RequestContext
-from kit.db import Database, new_id, utcnow
+from kit.db import Database, conflict_on_duplicate, new_id, utcnow
 from kit.errors import Conflict, NotFound, PlanLimitReached
 from kit.events import EntityRef, Event
 from kit.outbox import emit, emit_many
@@ -124,15 +123,6 @@ def status_event(product: ProductValues, currency: str, count: ActiveCount) -> P
     )
 
 
-async def _write_unless_sku_taken(session: AsyncSession, repository: ProductRepository, product: ProductValues) -> None:
-    try:
-        await repository.write(product)
-    except IntegrityError as error:
-        # The new SKU is another product's: the unique constraint decides, with no pre-check to race with.
-        await session.rollback()
-        raise sku_taken() from error
-
-
 async def staff_product(session: AsyncSession, context: RequestContext, product_id: uuid.UUID) -> ProductRead:
     company_id = require_staff_or_key(context, "catalog:read")
     tenant = await get_tenant(session, company_id)
@@ -217,7 +207,8 @@ async def update_product(
     product = dataclasses.replace(
         current, **values, status=status, updated_at=utcnow(), version=current.version + raised
     )
-    await _write_unless_sku_taken(session, repository, product)
+    async with conflict_on_duplicate(session, sku_taken()):  # the new SKU may be another product's
+        await repository.write(product)
     events: list[tuple[Event, EntityRef]] = []
     if changes:
         updated = product_event(ProductUpdated, product, currency, changes=changes)

@@ -8,12 +8,11 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from kit.context import RequestContext
+from kit.db import ReadOnlySession
 from kit.repository import found
-from services.catalog.price_overrides.repository import PriceOverrideRepository
-from services.catalog.products.repository import ProductRepository
+from services.catalog.price_overrides.repository import PriceOverrideReader
+from services.catalog.products.repository import ProductReader
 from services.catalog.storefront.schemas import CategoryList, StorefrontProduct, storefront_page_json
 from services.catalog.tenants.service import get_tenant
 
@@ -46,22 +45,22 @@ def shopper_of(context: RequestContext, *, currency: str, show_prices_to_guests:
     return Shopper(context.require_company(), currency, customer_id, prices_visible)
 
 
-async def shopper(session: AsyncSession, context: RequestContext) -> Shopper:
+async def shopper(session: ReadOnlySession, context: RequestContext) -> Shopper:
     tenant = await get_tenant(session, context.require_company())
     return shopper_of(context, currency=tenant.currency, show_prices_to_guests=tenant.show_prices_to_guests)
 
 
 async def _custom_prices(
-    session: AsyncSession, shopper: Shopper, product_ids: list[uuid.UUID]
+    session: ReadOnlySession, shopper: Shopper, product_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Decimal]:
     if shopper.customer_id is None:
         return {}
-    overrides = PriceOverrideRepository(session, shopper.company_id)
+    overrides = PriceOverrideReader(session, shopper.company_id)
     return await overrides.prices_for_customer(shopper.customer_id, product_ids)
 
 
 async def product_page_json(
-    session: AsyncSession,
+    session: ReadOnlySession,
     context: RequestContext,
     *,
     query: str | None,
@@ -70,7 +69,7 @@ async def product_page_json(
     cursor: str | None,
 ) -> bytes:
     """A StorefrontProductPage, as JSON."""
-    rows, next_cursor = await ProductRepository(session, context.require_company()).active_page(
+    rows, next_cursor = await ProductReader(session, context.require_company()).active_page(
         query=query, category=category, customer_id=customer_of(context), limit=limit, cursor=cursor
     )
     # The page's rows carry the tenant's settings (one query); only an empty page asks for them apart.
@@ -83,17 +82,17 @@ async def product_page_json(
     )
 
 
-async def product(session: AsyncSession, context: RequestContext, product_id: uuid.UUID) -> StorefrontProduct:
+async def product(session: ReadOnlySession, context: RequestContext, product_id: uuid.UUID) -> StorefrontProduct:
     """An ACTIVE product; an archived one (or another company's) is not found."""
     viewer = await shopper(session, context)
-    item = found(await ProductRepository(session, viewer.company_id).get_active(product_id), "Product")
+    item = found(await ProductReader(session, viewer.company_id).get_active(product_id), "Product")
     prices = await _custom_prices(session, viewer, [item.id])
     return StorefrontProduct.of(
         item, currency=viewer.currency, prices_visible=viewer.prices_visible, custom_price=prices.get(item.id)
     )
 
 
-async def categories(session: AsyncSession, context: RequestContext) -> CategoryList:
+async def categories(session: ReadOnlySession, context: RequestContext) -> CategoryList:
     company_id = context.require_company()
     await get_tenant(session, company_id)
-    return CategoryList(items=await ProductRepository(session, company_id).active_categories())
+    return CategoryList(items=await ProductReader(session, company_id).active_categories())

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import upsert_newer
-from kit.repository import TenantRepository
+from kit.repository import TenantReader
 from services.catalog.models import Tenant
 
 
-class LocalTenantRepository(TenantRepository[Tenant]):
+class LocalTenantRepository(TenantReader[Tenant]):
     model = Tenant
 
 

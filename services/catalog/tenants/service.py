@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import CompanyCreated, CompanyUpdated, SubscriptionChanged, TrialStarted
 from kit.consumer import newest_per_entity
-from kit.db import utcnow
+from kit.db import ReadOnlySession, utcnow
 from kit.errors import InvalidInput, ServiceUnavailable
 from kit.events import EventEnvelope
 from services.catalog.models import Tenant
@@ -100,7 +100,7 @@ def known(tenant: Tenant | None) -> Tenant:
     return tenant
 
 
-async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
+async def get_tenant(session: ReadOnlySession, company_id: uuid.UUID) -> Tenant:
     return known(await LocalTenantRepository(session, company_id).one())
 
 

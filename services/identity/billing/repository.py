@@ -3,11 +3,11 @@
 import uuid
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import upsert_newer
-from kit.repository import TenantRepository
+from kit.repository import COMPANY, TenantRepository, scoped_select, scoped_update
 from services.identity.models import Company, CompanyCounters, Plan, Subscription, UsageCounter
 
 
@@ -58,24 +58,22 @@ class CountersRepository:
 
     async def lock(self) -> CompanyCounters | None:
         counters: CompanyCounters | None = await self.session.scalar(
-            select(CompanyCounters)
-            .where(CompanyCounters.company_id == self.company_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            scoped_select(CompanyCounters).with_for_update().execution_options(populate_existing=True),
+            {COMPANY: self.company_id},
         )
         return counters
 
     async def take_customer_seat(self) -> bool:
         """One more customer, if maxCustomers leaves room; False when it does not (or the company is gone)."""
         taken = await self.session.scalar(
-            update(CompanyCounters)
+            scoped_update(CompanyCounters)
             .where(
-                CompanyCounters.company_id == self.company_id,
                 CompanyCounters.max_customers.is_(None) | (CompanyCounters.customers < CompanyCounters.max_customers),
             )
             .values(customers=CompanyCounters.customers + 1)
             .returning(CompanyCounters.customers)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            {COMPANY: self.company_id},
         )
         return taken is not None
 
@@ -85,15 +83,15 @@ class CountersRepository:
     async def take_team_seat(self) -> bool:
         """One more team seat (a pending invite), if maxTeamMembers leaves room by the counter's reckoning."""
         taken = await self.session.scalar(
-            update(CompanyCounters)
+            scoped_update(CompanyCounters)
             .where(
-                CompanyCounters.company_id == self.company_id,
                 CompanyCounters.max_team_members.is_(None)
                 | (CompanyCounters.team_seats < CompanyCounters.max_team_members),
             )
             .values(team_seats=CompanyCounters.team_seats + 1)
             .returning(CompanyCounters.team_seats)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            {COMPANY: self.company_id},
         )
         return taken is not None
 
@@ -102,10 +100,10 @@ class CountersRepository:
 
     async def _add(self, **deltas: int) -> None:
         await self.session.execute(
-            update(CompanyCounters)
-            .where(CompanyCounters.company_id == self.company_id)
+            scoped_update(CompanyCounters)
             .values({name: getattr(CompanyCounters, name) + delta for name, delta in deltas.items()})
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            {COMPANY: self.company_id},
         )
 
 
@@ -117,9 +115,10 @@ class UsageRepository:
 
     async def values(self, company_id: uuid.UUID, *metrics: str) -> dict[str, int]:
         rows = await self.session.execute(
-            select(UsageCounter.metric, UsageCounter.value).where(
-                UsageCounter.company_id == company_id, UsageCounter.metric.in_(metrics)
-            )
+            scoped_select(UsageCounter, UsageCounter.metric, UsageCounter.value).where(
+                UsageCounter.metric.in_(metrics)
+            ),
+            {COMPANY: company_id},
         )
         return {row.metric: row.value for row in rows}
 

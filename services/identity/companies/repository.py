@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import delete, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.repository import COMPANY, scoped_delete, scoped_select
 from services.identity.models import ApiKey, Company, CompanyTombstone, Customer, CustomerContact, Membership, User
 
 
@@ -57,10 +58,10 @@ class CompanyDeletionRepository:
     async def remove_memberships(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """Delete the company's memberships; (membership id, user id) of each."""
         rows = await self.session.execute(
-            delete(Membership)
-            .where(Membership.company_id == self.company_id)
+            scoped_delete(Membership)
             .returning(Membership.id, Membership.user_id)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            {COMPANY: self.company_id},
         )
         return [(membership_id, user_id) for membership_id, user_id in rows.all()]
 
@@ -75,16 +76,13 @@ class CompanyDeletionRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def api_key_hashes(self) -> list[str]:
-        statement = select(ApiKey.secret_hash).where(ApiKey.company_id == self.company_id)
-        return list((await self.session.scalars(statement)).all())
+        statement = scoped_select(ApiKey, ApiKey.secret_hash)
+        return list((await self.session.scalars(statement, {COMPANY: self.company_id})).all())
 
     async def storefront_account_ids(self) -> list[uuid.UUID]:
         """The ids storefront sessions point at: every customer (primary account) and contact of the company."""
-        statement = union_all(
-            select(Customer.id).where(Customer.company_id == self.company_id),
-            select(CustomerContact.id).where(CustomerContact.company_id == self.company_id),
-        )
-        return list((await self.session.scalars(statement)).all())
+        statement = union_all(scoped_select(Customer, Customer.id), scoped_select(CustomerContact, CustomerContact.id))
+        return list((await self.session.scalars(statement, {COMPANY: self.company_id})).all())
 
     async def replace_with_tombstone(self, company: Company, tombstone: CompanyTombstone) -> None:
         """Delete the company row (its slug is free once this commits) and keep the tombstone instead."""

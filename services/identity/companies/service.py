@@ -5,13 +5,12 @@ from collections.abc import Iterator
 from itertools import count, islice
 
 from slugify import slugify
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import CompanyCreated, CompanyUpdated
 from contracts.redis import StorefrontEntry
 from kit.context import RequestContext
-from kit.db import new_id
+from kit.db import flush_or_conflict, new_id
 from kit.errors import Conflict, InvalidInput
 from kit.events import Actor
 from kit.outbox import emit
@@ -157,12 +156,8 @@ async def update_company(
     company.currency = update.currency if update.currency is not None else company.currency
     company.show_prices_to_guests = guest_prices if guest_prices is not None else company.show_prices_to_guests
     company.version += 1
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        # Another company took the slug between our check and our write.
-        await session.rollback()
-        raise Conflict(SLUG_TAKEN, errors=[{"field": "slug", "message": SLUG_TAKEN}]) from error
+    # Another company may have taken the slug between our check and our write.
+    await flush_or_conflict(session, Conflict(SLUG_TAKEN, errors=[{"field": "slug", "message": SLUG_TAKEN}]))
 
     await emit(
         session,

@@ -4,12 +4,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import upsert
+from kit.db import insert_for
 from kit.pagination import keyset_page
-from kit.repository import LIKE_ESCAPE, TenantRepository, substring_pattern
+from kit.repository import COMPANY, LIKE_ESCAPE, TenantRepository, scoped_select, substring_pattern
 from services.identity.accounts.repository import normalize_email
 from services.identity.models import Address, Base, Customer, CustomerContact
 
@@ -25,7 +25,7 @@ async def _insert_new(session: AsyncSession, entity: Customer | CustomerContact,
     pre-check would be a second one and still race."""
     model = type(entity)
     inserted = await session.scalar(
-        upsert(session, model)
+        insert_for(session, model)
         .values(_row(entity))
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(model.id)
@@ -62,8 +62,8 @@ class CustomerRepository(TenantRepository[Customer]):
     async def lock_with_contact_count(self, customer_id: uuid.UUID) -> tuple[Customer, int] | None:
         """`lock`, with how many contacts the customer has, in the same statement."""
         contacts = (
-            select(func.count())
-            .where(CustomerContact.company_id == self.company_id, CustomerContact.customer_id == Customer.id)
+            scoped_select(CustomerContact, func.count())
+            .where(CustomerContact.customer_id == Customer.id)
             .scalar_subquery()
         )
         statement = (
@@ -73,7 +73,7 @@ class CustomerRepository(TenantRepository[Customer]):
             .with_for_update(of=Customer)
             .execution_options(populate_existing=True)
         )
-        row = (await self.session.execute(statement)).one_or_none()
+        row = (await self.session.execute(statement, {COMPANY: self.company_id})).one_or_none()
         return None if row is None else (row[0], int(row[1]))
 
     async def insert_new(self, customer: Customer) -> bool:

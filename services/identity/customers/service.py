@@ -2,12 +2,11 @@
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import CustomerCreated, CustomerDeleted, CustomerUpdated
 from kit.context import RequestContext
-from kit.db import new_id, utcnow
+from kit.db import flush_or_conflict, new_id, utcnow
 from kit.errors import Conflict
 from kit.outbox import emit
 from kit.pagination import Page
@@ -116,7 +115,7 @@ async def update_customer(
         customer.name = update.name if update.name is not None else customer.name
         customer.version += 1
         # Another customer's email is refused by the unique constraint.
-        await _flush_unless_email_taken(session)
+        await flush_or_conflict(session, _email_taken())
         await emit(
             session,
             CustomerUpdated(id=customer.id, email=customer.email, name=customer.name, changes=changes),
@@ -147,11 +146,3 @@ async def delete_customer(
     )
     # Sessions of the primary account and of every contact end on their next request.
     principals.remove_after_commit(session, customer.id, *contact_ids)
-
-
-async def _flush_unless_email_taken(session: AsyncSession) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        await session.rollback()
-        raise _email_taken() from error

@@ -3,10 +3,10 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from kit.repository import COMPANY, scoped_update
 from services.identity.accounts.repository import normalize_email
 from services.identity.customers.repository import ContactRepository, CustomerRepository
 from services.identity.models import Customer, CustomerContact
@@ -49,11 +49,12 @@ class StorefrontAccountRepository:
         model = type(account)
         company_id = self.customers.company_id
         version = await self.session.scalar(
-            update(model)
-            .where(model.company_id == company_id, model.id == account.id, model.password_hash.is_(None))
+            scoped_update(model)
+            .where(model.id == account.id, model.password_hash.is_(None))
             .values(password_hash=password_hash, password_set_at=at, version=model.version + 1)
             .returning(model.version)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            {COMPANY: company_id},
         )
         if version is None:
             return False

@@ -5,7 +5,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import (
@@ -18,7 +17,7 @@ from contracts.identity import (
     UserCreated,
 )
 from kit.context import RequestContext
-from kit.db import new_id, utcnow
+from kit.db import flush_or_conflict, new_id, utcnow
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from kit.outbox import emit
 from kit.repository import found
@@ -412,14 +411,10 @@ async def _new_user(
             version=1,
         )
     )
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        # The same email signed up between our check and our insert.
-        await session.rollback()
-        raise Conflict(
-            f"An account for {invite.email} was just created; accept the invite with its password."
-        ) from error
+    # The same email may have signed up between our check and our insert.
+    await flush_or_conflict(
+        session, Conflict(f"An account for {invite.email} was just created; accept the invite with its password.")
+    )
     await emit(
         session,
         UserCreated(id=user.id, email=user.email, name=user.name),

@@ -9,14 +9,23 @@ from pathlib import Path
 from typing import ClassVar
 
 from fastapi import APIRouter
-from sqlalchemy import String, select, text
+from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.access import staff
 from kit.consumer import EventConsumer, newest_per_entity
 from kit.context import Context
-from kit.db import TYPE_ANNOTATION_MAP, IdMixin, ReadSession, Session, TenantMixin, new_metadata, upsert_newer
+from kit.db import (
+    TYPE_ANNOTATION_MAP,
+    IdMixin,
+    ReadOnlySession,
+    ReadSession,
+    Session,
+    TenantMixin,
+    new_metadata,
+    upsert_newer,
+)
 from kit.errors import Conflict
 from kit.events import EntityRef, Event, EventEnvelope
 from kit.outbox import emit
@@ -105,11 +114,11 @@ async def list_notes(session: ReadSession, context: Context) -> list[NoteOut]:
     return [NoteOut(id=note.id, text=note.text) for note in notes]
 
 
-async def _statement_times(session: AsyncSession) -> list[datetime]:
+async def _statement_times(session: ReadOnlySession) -> list[datetime]:
     """now() of two statements 50 ms apart: the same inside one transaction, apart without one."""
-    first = await session.scalar(text("SELECT now()"))
+    first = await session.scalar(select(func.now()))
     await asyncio.sleep(0.05)
-    second = await session.scalar(text("SELECT now()"))
+    second = await session.scalar(select(func.now()))
     return [first, second]
 
 
