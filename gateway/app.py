@@ -69,9 +69,9 @@ def create_app(
     app.state.gateway = gateway
     app.state.openapi = OpenApiMerger(upstreams, gateway.routes)
     install_problem_handlers(app)
-    install_page_errors(app)
     install_sign_in_redirect(app)
     app.add_exception_handler(RedisError, _redis_unavailable)
+    install_page_errors(app)  # last: it wraps every handler above so pages answer in HTML
     # The last added runs first: every answer gets the security headers and a request id, the guards'
     # refusals included; paths are checked before anything reads them, bodies capped before they are read.
     app.add_middleware(BodyLimit)

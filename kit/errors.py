@@ -115,12 +115,73 @@ def problem_response(body: dict[str, Any], headers: Mapping[str, str] | None = N
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
+# Pydantic's messages for its common checks, in the plain words a person filling a form needs ("Input should
+# be a valid decimal" says what failed, not what to type). {name}s come from the error's context; a check not
+# listed, or a custom error of ours (already a sentence, e.g. "Enter a price like 12.50"), keeps its message.
+_PLAIN_MESSAGES = {
+    "missing": "This field is required.",
+    "string_too_short": "Enter at least {min_length} characters.",
+    "string_too_long": "Use at most {max_length} characters.",
+    "too_short": "Add at least {min_length}.",
+    "too_long": "Use at most {max_length}.",
+    "string_type": "Enter text here.",
+    "string_pattern_mismatch": "This is not in the expected format.",
+    "decimal_parsing": "Enter a number like 12.50.",
+    "decimal_type": "Enter a number like 12.50.",
+    "decimal_max_places": "Use at most {decimal_places} digits after the point.",
+    "decimal_max_digits": "Use at most {max_digits} digits.",
+    "float_parsing": "Enter a number like 12.50.",
+    "float_type": "Enter a number like 12.50.",
+    "int_parsing": "Enter a whole number, like 12.",
+    "int_type": "Enter a whole number, like 12.",
+    "int_from_float": "Enter a whole number, like 12.",
+    "greater_than": "Enter a number above {gt}.",
+    "greater_than_equal": "Enter {ge} or more.",
+    "less_than": "Enter a number below {lt}.",
+    "less_than_equal": "Enter {le} or less.",
+    "bool_parsing": "Choose yes or no.",
+    "bool_type": "Choose yes or no.",
+    "enum": "Choose one of: {expected}.",
+    "literal_error": "Choose one of: {expected}.",
+    "uuid_parsing": "Choose an item from the list.",
+    "uuid_type": "Choose an item from the list.",
+    "url_parsing": "Enter a web address like https://example.com/picture.png.",
+    "url_scheme": "Enter a web address that starts with https://.",
+    "date_from_datetime_parsing": "Enter a date like 2025-01-31.",
+    "date_parsing": "Enter a date like 2025-01-31.",
+    "datetime_parsing": "Enter a date and time like 2025-01-31T09:30:00Z.",
+    "list_type": "Send a list here.",
+    "dict_type": "Send an object here.",
+    "extra_forbidden": "This field is not accepted here.",
+}
+
+
+def plain_message(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a sentence for people; an email check says what an email looks like."""
+    kind = str(error.get("type", ""))
+    message = str(error.get("msg", "") or "This value is not valid.")
+    if kind == "value_error" and "email address" in message:
+        return "Enter an email address like name@example.com."
+    if kind == "value_error" and message.startswith("Value error, "):
+        return message[len("Value error, ") :]
+    if kind == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        return _PLAIN_MESSAGES["missing"]
+    template = _PLAIN_MESSAGES.get(kind)
+    if template is None:
+        return message
+    context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**context)
+    except (KeyError, IndexError):
+        return message
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    """Pydantic's error list as [{field, message}], the field named as the client sent it."""
+    """Pydantic's error list as [{field, message}], the field named as the client sent it, in plain words."""
     errors = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        errors.append({"field": ".".join(location) or "body", "message": str(error.get("msg", "invalid"))})
+        errors.append({"field": ".".join(location) or "body", "message": plain_message(error)})
     return errors
 
 

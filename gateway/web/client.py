@@ -122,7 +122,13 @@ def sentence(message: str) -> str:
     message = message.strip()
     if message.lower().startswith("value error, "):
         message = message[len("value error, ") :]
-    return message[:1].upper() + message[1:] if message else "This value is not valid."
+    if not message:
+        return "This value is not valid."
+    # A message that starts with what the user typed (an email, a SKU) shows it as typed, not capitalised.
+    first_word = message.split(maxsplit=1)[0]
+    if "@" in first_word or any(character.isdigit() for character in first_word):
+        return message
+    return message[:1].upper() + message[1:]
 
 
 def id_or_404(value: str, what: str) -> str:

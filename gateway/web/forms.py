@@ -65,8 +65,11 @@ def redirect(url: str) -> RedirectResponse:
 
 
 def redirect_with(url: str, message: str) -> RedirectResponse:
+    """A redirect with a flash message; to a page's `#section`, the message is shown in that section, where
+    the action happened (the page's `_section_flash.html` for it), not at the top of the page."""
     response = redirect(url)
-    flash(response, message)
+    _, _, section = url.partition("#")
+    flash(response, message, section or None)
     return response
 
 
@@ -75,6 +78,13 @@ def banner(result: ApiResult, field_errors: dict[str, str]) -> str:
     if result.status == 422 and field_errors:
         return "Please correct the fields marked below."
     return result.detail
+
+
+async def show_again(
+    page: Callable[..., Awaitable[Response]], result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]
+) -> Response:
+    """A page again after a refused change: `page` given the refusal's banner and status and the `forms` as posted."""
+    return await page(error=banner(result, errors), status_code=page_status(result.status), **forms)
 
 
 def page_status(api_status: int) -> int:

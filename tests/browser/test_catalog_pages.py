@@ -59,7 +59,7 @@ async def test_a_customers_own_price_set_in_the_dashboard_is_what_its_contact_se
         await page.get_by_test_id("back-to-products").click()
         row = page.get_by_test_id("product-row").filter(has_text="OIL-5L")
         await expect(row.get_by_test_id("product-link")).to_have_text("Olive oil, 5 l")
-        await expect(row.get_by_test_id("product-price")).to_have_text("USD 12.50")
+        await expect(row.get_by_test_id("product-price")).to_have_text("$12.50")
         await expect(row.get_by_test_id("product-status")).to_have_text("Active")
         await page.screenshot(path="/tmp/catalog-products.png", full_page=True)
         oil_id = str(await row.get_by_test_id("product-link").get_attribute("href")).rsplit("/", 1)[-1]
@@ -72,12 +72,12 @@ async def test_a_customers_own_price_set_in_the_dashboard_is_what_its_contact_se
     prices = page.get_by_test_id("prices-panel")
     await expect(prices.get_by_test_id("prices-empty")).to_be_visible()
     await prices.get_by_test_id("add-price").click()
-    await prices.get_by_label("Product", exact=True).select_option(label="OIL-5L — Olive oil, 5 l (list USD 12.50)")
+    await prices.get_by_label("Product", exact=True).select_option(label="OIL-5L — Olive oil, 5 l (list $12.50)")
     await prices.get_by_label("Their price").fill("9.75")
     await prices.get_by_test_id("price-submit").click()
     await expect(page.get_by_test_id("flash")).to_contain_text("Price set.")
     price_row = page.get_by_test_id("price-row").filter(has_text="OIL-5L")
-    await expect(price_row.get_by_test_id("price-list")).to_have_text("USD 12.50")
+    await expect(price_row.get_by_test_id("price-list")).to_have_text("$12.50")
     await expect(price_row.get_by_test_id("price-value")).to_have_value("9.75")
     await page.screenshot(path="/tmp/catalog-customer-prices.png", full_page=True)
 
@@ -103,11 +103,11 @@ async def test_a_customers_own_price_set_in_the_dashboard_is_what_its_contact_se
         await guest.get_by_label("Password").fill(STORE_PASSWORD)
         await guest.get_by_test_id("store-login-submit").click()
         await guest.wait_for_url(f"{base}/store/{slug}/catalog")
-        await expect(oil.get_by_test_id("catalog-effective-price")).to_have_text("USD 9.75")
-        await expect(oil.locator("s")).to_have_text("USD 12.50")
+        await expect(oil.get_by_test_id("catalog-effective-price")).to_have_text("$9.75")
+        await expect(oil.locator("s")).to_have_text("$12.50")
         await expect(oil.get_by_test_id("catalog-your-price")).to_be_visible()
         salt = guest.get_by_test_id("catalog-product").filter(has_text="SALT-1")
-        await expect(salt.get_by_test_id("catalog-effective-price")).to_have_text("USD 3.20")
+        await expect(salt.get_by_test_id("catalog-effective-price")).to_have_text("$3.20")
         await expect(salt.locator("s")).to_have_count(0)
         await expect(guest.get_by_text(SIGN_IN_FOR_PRICES)).to_have_count(0)
         await guest.screenshot(path="/tmp/catalog-contact.png", full_page=True)
@@ -116,7 +116,7 @@ async def test_a_customers_own_price_set_in_the_dashboard_is_what_its_contact_se
         await expect(guest).to_have_url(re.compile(r"/catalog\?.*category=Pantry"))
         await oil.get_by_test_id("catalog-name").click()
         await expect(guest.get_by_test_id("catalog-description")).to_have_text("Cold pressed, from Crete.")
-        await expect(guest.get_by_test_id("catalog-effective-price")).to_have_text("USD 9.75")
+        await expect(guest.get_by_test_id("catalog-effective-price")).to_have_text("$9.75")
         await guest.screenshot(path="/tmp/catalog-product-detail.png", full_page=True)
     finally:
         await guest_context.close()
@@ -185,7 +185,7 @@ async def test_guests_see_list_prices_once_settings_allow_it(full_system: Runnin
 
         # The catalog applies the company's settings from identity's event, a moment later.
         await wait_until(shows_prices, what="the guest catalog to show prices")
-        await expect(oil.get_by_test_id("catalog-effective-price")).to_have_text("GBP 12.50")
+        await expect(oil.get_by_test_id("catalog-effective-price")).to_have_text("£12.50")
         await expect(guest.get_by_text(SIGN_IN_FOR_PRICES)).to_have_count(0)
     finally:
         await guest_context.close()

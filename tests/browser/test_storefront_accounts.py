@@ -16,6 +16,9 @@ async def sign_in(page: Page, base_url: str, slug: str, email: str) -> None:
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(STORE_PASSWORD)
     await page.get_by_test_id("store-login-submit").click()
+    # A signed-in customer lands in the catalog; the account is a click away.
+    await page.wait_for_url(f"{base_url}/store/{slug}/catalog")
+    await page.get_by_test_id("store-account-name").click()
     await page.wait_for_url(f"{base_url}/store/{slug}/account")
 
 
@@ -60,6 +63,8 @@ async def test_a_contact_sets_a_password_signs_in_sees_the_account_and_signs_out
 
     await page.get_by_label("Password").fill(STORE_PASSWORD)
     await page.get_by_test_id("store-login-submit").click()
+    await page.wait_for_url(f"{base}/store/{shop.slug}/catalog")
+    await page.get_by_test_id("store-account-name").click()
     await page.wait_for_url(f"{base}/store/{shop.slug}/account")
     await expect(page.get_by_test_id("account-customer")).to_have_text(shop.customer["name"])
     await expect(page.get_by_test_id("account-email")).to_have_text(buyer["email"])

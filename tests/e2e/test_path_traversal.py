@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.api import PROBLEM_JSON, sign_up
+from tests.support.events import wait_until
 from tests.support.live_http import LiveServer, raw_request
 from tests.support.systems import RunningSystem
 
@@ -27,8 +28,13 @@ async def victim(full_system: RunningSystem) -> dict[str, Any]:
         signed_up = await sign_up(owner)
         key = await owner.post("/api/v1/api-keys", json={"name": "ERP", "scopes": ["orders:read"]})
         assert key.status_code == 201, key.text
-        storefront = await owner.get(f"/store/{signed_up['company']['slug']}/api/products")
-        assert storefront.status_code == 200, storefront.text
+
+        async def storefront_answers() -> bool:
+            # Catalog learns of the company from identity's events a moment after sign-up (503 until then).
+            storefront = await owner.get(f"/store/{signed_up['company']['slug']}/api/products")
+            return storefront.status_code == httpx.codes.OK
+
+        await wait_until(storefront_answers, within=30, what="the storefront to answer")
     return {**signed_up, "keyHash": hashlib.sha256(key.json()["secret"].encode()).hexdigest()}
 
 

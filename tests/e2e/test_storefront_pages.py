@@ -111,7 +111,7 @@ async def test_session_cookie_is_scoped_to_the_storefront_and_other_storefronts_
         await set_password(full_system.base_url, shop.slug, shop.customer["email"])
 
         signed = await sign_in(browser_client, shop.slug, shop.customer["email"])
-        assert location(signed) == f"/store/{shop.slug}/account"
+        assert location(signed) == f"/store/{shop.slug}/catalog"
         [cookie] = [value for value in signed.headers.get_list("set-cookie") if value.startswith(STOREFRONT_COOKIE)]
         attributes = [part.strip().lower() for part in cookie.split(";")]
         assert f"path=/store/{shop.slug}" in attributes
@@ -172,7 +172,7 @@ async def test_signed_out_visitors_are_sent_to_sign_in_and_come_back_after(
     signed = await sign_in(browser_client, shop.slug, shop.customer["email"], next=f"/store/{shop.slug}/contacts")
     assert location(signed) == f"/store/{shop.slug}/contacts"
     # Signed in, the sign-in page sends you on.
-    assert location(await browser_client.get(f"/store/{shop.slug}/login")) == f"/store/{shop.slug}/account"
+    assert location(await browser_client.get(f"/store/{shop.slug}/login")) == f"/store/{shop.slug}/catalog"
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ async def test_sign_in_never_sends_you_outside_the_storefront(
     shop = await open_shop(owner)
     await set_password(full_system.base_url, shop.slug, shop.customer["email"])
     signed = await sign_in(browser_client, shop.slug, shop.customer["email"], next=next_path.format(slug=shop.slug))
-    assert location(signed) == f"/store/{shop.slug}/account"
+    assert location(signed) == f"/store/{shop.slug}/catalog"
 
 
 async def test_wrong_password_is_refused_with_the_apis_message_and_keeps_the_email(

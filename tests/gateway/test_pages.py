@@ -264,3 +264,138 @@ def test_every_flash_message_a_page_sends_is_registered() -> None:
     codes = sent - {"no-store", "no-referrer", "retry-after", "content-type"}
     assert len(codes) > 30
     assert codes - registered_flash_codes() == set()
+
+
+async def test_member_sees_the_settings_read_only(gateway: GatewayHarness) -> None:
+    await gateway.sign_up(role="MEMBER")
+
+    settings = await gateway.client.get("/dashboard/settings")
+
+    assert settings.status_code == 200
+    assert 'data-testid="settings-readonly"' in settings.text
+    assert 'data-testid="settings-view"' in settings.text
+    assert "<form" not in settings.text.split('data-testid="settings-readonly"')[1]
+
+
+async def test_an_unknown_dashboard_path_is_an_html_page_in_the_dashboard_frame(gateway: GatewayHarness) -> None:
+    await gateway.sign_up()
+
+    missing = await gateway.client.get("/dashboard/billing")
+
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert 'data-testid="error-page"' in missing.text
+    assert 'data-testid="nav-customers"' in missing.text  # the dashboard's sidebar around it
+    assert "Page not found" in missing.text
+
+
+async def test_signed_out_unknown_paths_and_api_errors_keep_their_own_shape(gateway: GatewayHarness) -> None:
+    page = await gateway.client.get("/no/such/page")
+    api = await gateway.client.get("/api/v1/no-such-thing")
+
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-testid="error-page"' in page.text
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+async def test_opening_a_form_address_directly_goes_to_its_page_not_a_405(gateway: GatewayHarness) -> None:
+    await gateway.sign_up()
+    customer = "0f4c1a52-0000-4000-8000-000000000001"
+
+    answers = {
+        path: await gateway.client.get(path)
+        for path in (
+            "/dashboard/settings/storefront",
+            f"/dashboard/customers/{customer}/contacts",
+            f"/dashboard/customers/{customer}/contacts/{customer}/role",
+            "/dashboard/team/members/x/role",
+            "/logout",
+        )
+    }
+
+    assert {path: (answer.status_code, answer.headers.get("location")) for path, answer in answers.items()} == {
+        "/dashboard/settings/storefront": (303, "/dashboard/settings"),
+        f"/dashboard/customers/{customer}/contacts": (303, f"/dashboard/customers/{customer}"),
+        f"/dashboard/customers/{customer}/contacts/{customer}/role": (303, f"/dashboard/customers/{customer}"),
+        "/dashboard/team/members/x/role": (303, "/dashboard/team"),
+        "/logout": (303, "/"),
+    }
+    # Another method than a browser's GET still meets the 405, as a page.
+    put = await gateway.client.put("/dashboard/settings")
+    assert put.status_code == 405
+    assert 'data-testid="error-page"' in put.text
+    assert "GET" in put.headers["allow"]
+
+
+def test_a_redirect_to_a_section_carries_its_message_there() -> None:
+    from gateway.web.forms import redirect_with
+    from gateway.web.rendering import FLASH_COOKIE
+
+    importlib.import_module("gateway.web.dashboard")
+    to_section = redirect_with("/dashboard/team#members", "member-role-changed")
+    to_top = redirect_with("/dashboard/team", "member-role-changed")
+
+    assert f"{FLASH_COOKIE}=member-role-changed:members;" in to_section.headers["set-cookie"]
+    assert f"{FLASH_COOKIE}=member-role-changed;" in to_top.headers["set-cookie"]
+
+
+async def test_an_unexpected_failure_of_a_page_is_an_html_500_and_of_the_api_problem_json(
+    gateway: GatewayHarness,
+) -> None:
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    gateway.app.add_api_route("/dashboard/boom", boom)
+    gateway.app.add_api_route("/tools/api/boom", boom)  # /api/... itself is the route table's
+    transport = httpx.ASGITransport(app=gateway.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        page = await client.get("/dashboard/boom")
+        api = await client.get("/tools/api/boom")
+
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-testid="error-page"' in page.text
+    assert "Something went wrong" in page.text
+    assert "a bug" not in page.text
+    assert (api.status_code, api.headers["content-type"]) == (500, "application/problem+json")
+
+
+def test_pydantic_refusals_read_as_plain_sentences() -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel, EmailStr, Field, ValidationError
+
+    from kit.errors import plain_message
+
+    class Form(BaseModel):
+        email: EmailStr
+        name: str = Field(min_length=1, max_length=5)
+        code: str = Field(max_length=3)
+        amount: float
+        count: int
+        role: Literal["ADMIN", "MEMBER"]
+        needed: str
+
+    try:
+        Form.model_validate(
+            {"email": "Not-An-Email", "name": "", "code": "ABCD", "amount": "x", "count": "y", "role": "Boss"}
+        )
+    except ValidationError as error:
+        messages = {str(item["loc"][0]): plain_message(item) for item in error.errors()}
+    assert messages == {
+        "email": "Enter an email address like name@example.com.",
+        "name": "This field is required.",
+        "code": "Use at most 3 characters.",
+        "amount": "Enter a number like 12.50.",
+        "count": "Enter a whole number, like 12.",
+        "role": "Choose one of: 'ADMIN' or 'MEMBER'.",
+        "needed": "This field is required.",
+    }
+
+
+def test_a_message_that_starts_with_what_was_typed_is_not_capitalised() -> None:
+    from gateway.web.client import sentence
+
+    assert sentence("jane@example.com is already on the team.") == "jane@example.com is already on the team."
+    assert sentence("value error, passwords differ") == "Passwords differ"

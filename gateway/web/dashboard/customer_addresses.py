@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.web.addresses import ADDRESS_FORM_FIELDS, address_form_body, address_form_input, address_form_values
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem
 from gateway.web.dashboard.customers import Row, customer_path, page_of, refused_page, row_change
 from gateway.web.dashboard.frame import dashboard_frame, staff_client
@@ -23,29 +24,18 @@ flash_messages(
     }
 )
 
-ADDRESS_FIELDS = {
-    "label": "label",
-    "recipient": "recipient",
-    "line1": "line1",
-    "line2": "line2",
-    "city": "city",
-    "region": "region",
-    "postalCode": "postal_code",
-    "country": "country",
-    "phone": "phone",
-    "isDefault": "is_default",
-}
-ADDRESS_TEXT_FIELDS = tuple(name for name in ADDRESS_FIELDS.values() if name != "is_default")
+# API field → form field, for the API's errors: the address fields and the "make it the default" box.
+ADDRESS_FIELDS = ADDRESS_FORM_FIELDS | {"isDefault": "is_default"}
 
 
 def _address_values(form: dict[str, str]) -> dict[str, str]:
-    values = {name: form.get(name, "") for name in ADDRESS_TEXT_FIELDS}
+    values = address_form_input(form)
     values["is_default"] = "on" if form.get("is_default") else ""
     return values
 
 
 def _address_body(values: dict[str, str], *, include_default: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {api_name: values[name] for api_name, name in ADDRESS_FIELDS.items() if name != "is_default"}
+    body = address_form_body(values)
     if include_default:
         body["isDefault"] = bool(values["is_default"])
     return body
@@ -137,9 +127,7 @@ async def _address_page(
     if address is None:
         raise NotFound("There is no such address for this customer.")
     if state is None:
-        values = {
-            name: address.get(api_name) or "" for api_name, name in ADDRESS_FIELDS.items() if name != "is_default"
-        }
+        values = address_form_values(address)
         values["is_default"] = "on" if address["isDefault"] else ""
         state = FormState(values)
     context = {

@@ -3,6 +3,7 @@ and addresses are `customer_contacts` and `customer_addresses`, shown on this pa
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,8 +11,8 @@ from fastapi import APIRouter, Request, Response
 
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem
 from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
-from gateway.web.dashboard.prices import PRICES_API, PriceForms
-from gateway.web.forms import FormState, Refused, banner, go, page_status, submit, verified_form
+from gateway.web.dashboard.prices import PRICES_API, PriceForms, picker_query, price_routes, prices_panel, prices_query
+from gateway.web.forms import FormState, Refused, banner, go, page_status, show_again, submit, verified_form
 from gateway.web.rendering import flash_messages, render
 from gateway.web.vocabulary import CONTACT_ROLES
 
@@ -32,9 +33,6 @@ CUSTOMERS_API = "/api/v1/customers"
 CUSTOMERS_PAGE_SIZE = 25
 
 CUSTOMER_FIELDS = {"email": "email", "name": "name"}
-PRICES_PAGE_SIZE = 50
-# The API's largest page; the product picker has a search box for catalogs longer than that.
-PRODUCT_PICKER_SIZE = 200
 PRICE_FIELDS = {"productId": "price_product_id", "unitPrice": "price_unit_price"}
 
 
@@ -196,42 +194,11 @@ def _shown_again(request: Request, client: PageClient, customer_id: str) -> Refu
 # -- prices -----------------------------------------------------------------------------------
 
 
-@router.post("/dashboard/customers/{customer_id}/prices")
-async def set_price(request: Request, customer_id: str) -> Response:
-    form = await verified_form(request)
-    client = await staff_client(request)
-    customer_id = id_or_404(customer_id, "customer")
-    return await _price_forms(request, client, customer_id).set(customer_id, form)
-
-
-@router.post("/dashboard/customers/{customer_id}/prices/{override_id}")
-async def change_price(request: Request, customer_id: str, override_id: str) -> Response:
-    form = await verified_form(request)
-    client = await staff_client(request)
-    customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
-    return await _price_forms(request, client, customer_id).change(override_id, form)
-
-
-@router.post("/dashboard/customers/{customer_id}/prices/{override_id}/remove")
-async def remove_price(request: Request, customer_id: str, override_id: str) -> Response:
-    await verified_form(request)
-    client = await staff_client(request)
-    customer_id, override_id = id_or_404(customer_id, "customer"), id_or_404(override_id, "price")
-    return await _price_forms(request, client, customer_id).remove(override_id)
-
-
 def _price_forms(request: Request, client: PageClient, customer_id: str) -> PriceForms:
     async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
         # Unlike other refusals, a 404 here is the catalog's (a product since deleted, a customer it has not
         # heard of yet), not this page's customer: the page is shown again with the catalog's message.
-        return await _customer_page(
-            request,
-            client,
-            customer_id,
-            error=banner(result, errors),
-            status_code=page_status(result.status),
-            **forms,
-        )
+        return await show_again(partial(_customer_page, request, client, customer_id), result, errors, forms)
 
     return PriceForms(
         client=client,
@@ -241,6 +208,9 @@ def _price_forms(request: Request, client: PageClient, customer_id: str) -> Pric
         back_to=page_of(customer_id, "prices"),
         refused=refused,
     )
+
+
+price_routes(router, "/dashboard/customers/{owner_id}", "customer", _price_forms)
 
 
 # -- rendering one customer -------------------------------------------------------------------
@@ -258,14 +228,7 @@ async def refused_page(
     if result.status == 404:
         # The customer (or the row acted on) is gone or never was this company's: nothing to show again.
         raise problem(result)
-    return await _customer_page(
-        request,
-        client,
-        customer_id,
-        error=banner(result, errors),
-        status_code=page_status(result.status),
-        **forms,
-    )
+    return await show_again(partial(_customer_page, request, client, customer_id), result, errors, forms)
 
 
 async def _customer_page(
@@ -282,34 +245,19 @@ async def _customer_page(
     price_edit: FormState | None = None,
 ) -> Response:
     path = customer_path(customer_id)
-    params = request.query_params
-    prices_cursor = params.get("prices_cursor")
-    product_search = params.get("product_q", "").strip()
-    prices_query = {
-        "customerId": customer_id,
-        "limit": str(PRICES_PAGE_SIZE),
-        **({"cursor": prices_cursor} if prices_cursor else {}),
-    }
-    products_query = {
-        "status": "ACTIVE",
-        "limit": str(PRODUCT_PICKER_SIZE),
-        **({"q": product_search} if product_search else {}),
-    }
+    product_search = request.query_params.get("product_q", "").strip()
     frame, customer, contacts, addresses, prices, products = await asyncio.gather(
         dashboard_frame(request, client, "customers"),
         client.call("GET", path),
         client.call("GET", f"{path}/contacts"),
         client.call("GET", f"{path}/addresses"),
-        client.call("GET", PRICES_API, query=urlencode(prices_query)),
-        client.call("GET", "/api/v1/products", query=urlencode(products_query)),
+        client.call("GET", PRICES_API, query=prices_query(request, "customerId", customer_id)),
+        client.call("GET", "/api/v1/products", query=picker_query(product_search, status="ACTIVE")),
     )
     if isinstance(frame, Response):
         return frame
     if not customer.ok:
         raise problem(customer)
-    overrides = prices.body.get("items", []) if prices.ok else []
-    priced = {item["productId"] for item in overrides}
-    next_prices = prices.body.get("nextCursor") if prices.ok else None
     public_url = str(request.app.state.settings.public_url).rstrip("/")
     context = {
         **frame,
@@ -324,20 +272,16 @@ async def _customer_page(
         "addresses": addresses.body["items"] if addresses.ok else [],
         "addresses_error": None if addresses.ok else addresses.detail,
         "address_form": address_form or FormState(),
-        "overrides": overrides,
-        "prices_error": None if prices.ok else prices.detail,
-        "prices_first_page": prices_cursor is None,
-        "prices_next_url": f"{page_of(customer_id)}?{urlencode({'prices_cursor': next_prices})}#prices"
-        if next_prices
-        else None,
-        # Products the customer already has its own price for are changed in their row, not added again.
-        "price_products": [item for item in products.body.get("items", []) if item["id"] not in priced]
-        if products.ok
-        else [],
-        "price_products_error": None if products.ok else products.detail,
-        "product_search": product_search,
-        "price_form": price_form or FormState(open=bool(product_search)),
-        "price_edit": price_edit or FormState(),
+        **prices_panel(
+            request,
+            page_of(customer_id),
+            "productId",
+            product_search,
+            prices,
+            products,
+            price_form=price_form,
+            price_edit=price_edit,
+        ),
         "error": error,
     }
     return render(request, "customer_detail.html", context, status_code=status_code)

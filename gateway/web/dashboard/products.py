@@ -3,6 +3,7 @@ and the CSV import and export."""
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,8 +12,16 @@ from starlette.datastructures import UploadFile
 
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem
 from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
-from gateway.web.dashboard.prices import PRICES_API, PriceForms
-from gateway.web.forms import FormState, banner, go, page_status, submit, verified_form
+from gateway.web.dashboard.prices import (
+    PRICES_API,
+    PriceForms,
+    Refused,
+    picker_query,
+    price_routes,
+    prices_panel,
+    prices_query,
+)
+from gateway.web.forms import FormState, banner, go, page_status, show_again, submit, verified_form
 from gateway.web.rendering import flash_messages, render
 from gateway.web.vocabulary import PRODUCT_STATUSES
 
@@ -30,9 +39,6 @@ flash_messages(
 
 PRODUCTS_API = "/api/v1/products"
 PRODUCTS_PAGE_SIZE = 25
-PRICES_PAGE_SIZE = 50
-# The API's largest page; a longer dropdown would not be usable anyway, so the picker has a search box.
-PICKER_SIZE = 200
 # The API refuses files over 20 MB; reading one byte more lets it say so without the gateway holding more.
 IMPORT_READ_LIMIT = 20 * 1024 * 1024 + 1
 
@@ -233,7 +239,7 @@ async def save_product(request: Request, product_id: str) -> Response:
     values = _product_values(form)
 
     async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        return await _refused(request, client, product_id, result, errors, details=FormState(values, errors))
+        return await _refused(request, client, product_id)(result, errors, {"details": FormState(values, errors)})
 
     return await submit(
         client,
@@ -270,7 +276,7 @@ async def _product_action(
     product_id = id_or_404(product_id, "product")
 
     async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        return await _refused(request, client, product_id, result, {})
+        return await _refused(request, client, product_id)(result, {}, {})
 
     path = f"{_product_path(product_id)}{action}"
     return await submit(client, method, path, success=go(back_to(product_id), message), refused=refused)
@@ -279,67 +285,33 @@ async def _product_action(
 # -- the product's prices per customer ----------------------------------------------------------
 
 
-@router.post("/dashboard/products/{product_id}/prices")
-async def set_price(request: Request, product_id: str) -> Response:
-    form = await verified_form(request)
-    client = await staff_client(request)
-    product_id = id_or_404(product_id, "product")
-    return await _price_forms(request, client, product_id).set(product_id, form)
-
-
-@router.post("/dashboard/products/{product_id}/prices/{override_id}")
-async def change_price(request: Request, product_id: str, override_id: str) -> Response:
-    form = await verified_form(request)
-    client = await staff_client(request)
-    product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
-    return await _price_forms(request, client, product_id).change(override_id, form)
-
-
-@router.post("/dashboard/products/{product_id}/prices/{override_id}/remove")
-async def remove_price(request: Request, product_id: str, override_id: str) -> Response:
-    await verified_form(request)
-    client = await staff_client(request)
-    product_id, override_id = id_or_404(product_id, "product"), id_or_404(override_id, "price")
-    return await _price_forms(request, client, product_id).remove(override_id)
-
-
 def _price_forms(request: Request, client: PageClient, product_id: str) -> PriceForms:
-    async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
-        return await _refused(request, client, product_id, result, errors, **forms)
-
     return PriceForms(
         client=client,
         fixed="productId",
         picked="customerId",
         fields=PRICE_FIELDS,
         back_to=_page_of(product_id, "prices"),
-        refused=refused,
+        refused=_refused(request, client, product_id),
     )
+
+
+price_routes(router, "/dashboard/products/{owner_id}", "product", _price_forms)
 
 
 # -- rendering one product ----------------------------------------------------------------------
 
 
-async def _refused(
-    request: Request,
-    client: PageClient,
-    product_id: str,
-    result: ApiResult,
-    errors: dict[str, str],
-    **forms: FormState,
-) -> Response:
-    """The product's page again after a refused change: the banner, the form's input and its field errors."""
-    if result.status == 404 and not forms:
-        # The product (or the price acted on) is gone or never was this company's: nothing to show again.
-        raise problem(result)
-    return await _product_page(
-        request,
-        client,
-        product_id,
-        error=banner(result, errors),
-        status_code=page_status(result.status),
-        **forms,
-    )
+def _refused(request: Request, client: PageClient, product_id: str) -> Refused:
+    """Shows the product's page again after a refused change: the banner, the forms' input and field errors."""
+
+    async def refused(result: ApiResult, errors: dict[str, str], forms: dict[str, FormState]) -> Response:
+        if result.status == 404 and not forms:
+            # The product (or the price acted on) is gone or never was this company's: nothing to show again.
+            raise problem(result)
+        return await show_again(partial(_product_page, request, client, product_id), result, errors, forms)
+
+    return refused
 
 
 async def _product_page(
@@ -353,46 +325,31 @@ async def _product_page(
     price_form: FormState | None = None,
     price_edit: FormState | None = None,
 ) -> Response:
-    params = request.query_params
-    prices_cursor = params.get("prices_cursor")
-    customer_search = params.get("customer_q", "").strip()
-    prices_query = {
-        "productId": product_id,
-        "limit": str(PRICES_PAGE_SIZE),
-        **({"cursor": prices_cursor} if prices_cursor else {}),
-    }
-    customers_query = {"limit": str(PICKER_SIZE), **({"q": customer_search} if customer_search else {})}
+    customer_search = request.query_params.get("customer_q", "").strip()
     frame, product, prices, customers = await asyncio.gather(
         dashboard_frame(request, client, "products"),
         client.call("GET", _product_path(product_id)),
-        client.call("GET", PRICES_API, query=urlencode(prices_query)),
-        client.call("GET", "/api/v1/customers", query=urlencode(customers_query)),
+        client.call("GET", PRICES_API, query=prices_query(request, "productId", product_id)),
+        client.call("GET", "/api/v1/customers", query=picker_query(customer_search)),
     )
     if isinstance(frame, Response):
         return frame
     if not product.ok:
         raise problem(product)
-    overrides = prices.body.get("items", []) if prices.ok else []
-    priced = {item["customerId"] for item in overrides}
-    next_prices = prices.body.get("nextCursor") if prices.ok else None
     context = {
         **frame,
         "product": product.body,
         "details": details or FormState(_values_of(product.body)),
-        "overrides": overrides,
-        "prices_error": None if prices.ok else prices.detail,
-        "prices_first_page": prices_cursor is None,
-        "prices_next_url": f"{_page_of(product_id)}?{urlencode({'prices_cursor': next_prices})}#prices"
-        if next_prices
-        else None,
-        # Customers who already have their own price here are changed in their row, not added again.
-        "customers": [item for item in customers.body.get("items", []) if item["id"] not in priced]
-        if customers.ok
-        else [],
-        "customers_error": None if customers.ok else customers.detail,
-        "customer_search": customer_search,
-        "price_form": price_form or FormState(open=bool(customer_search)),
-        "price_edit": price_edit or FormState(),
+        **prices_panel(
+            request,
+            _page_of(product_id),
+            "customerId",
+            customer_search,
+            prices,
+            customers,
+            price_form=price_form,
+            price_edit=price_edit,
+        ),
         "error": error,
     }
     return render(request, "product_detail.html", context, status_code=status_code)

@@ -144,6 +144,8 @@ def _settings_context(
         "company": company,
         "store_base": f"{public_url}/store/",
         "storefront": {"values": storefront, "errors": {}},
+        # Who may not change the settings (a member) sees them read-only, not forms they cannot save.
+        "can_edit": client.gateway.routes.staff_role_may(client.caller.role, "PATCH", COMPANY_API),
         # The Danger zone is shown only to whom the API lets delete the company (the owner).
         "can_delete_company": client.gateway.routes.staff_role_may(client.caller.role, "DELETE", COMPANY_API),
         "danger": {"values": {}, "errors": {}},

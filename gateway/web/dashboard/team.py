@@ -104,7 +104,9 @@ async def _team_change(request: Request, method: str, path: str, field: str | No
         return await _team_page(request, client, {"role": "MEMBER"}, {}, refused=result)
 
     body = {field: form.get(field, "")} if field is not None else None
-    return await submit(client, method, path, body, success=go("/dashboard/team", message), refused=refused)
+    section = "invites" if message == "invite-revoked" else "members"
+    success = go(f"/dashboard/team#{section}", message)
+    return await submit(client, method, path, body, success=success, refused=refused)
 
 
 async def _team_page(

@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.web.addresses import ADDRESS_FORM_FIELDS, address_form_body, address_form_input, address_form_values
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem
 from gateway.web.forms import go, page_status, submit, verified_form
 from gateway.web.rendering import flash_messages, render
@@ -32,29 +33,6 @@ flash_messages(
         "store-address-deleted": ("success", "Address deleted."),
     }
 )
-
-# Form field → API field of an address; the form's names double as the inputs' ids.
-ADDRESS_FIELDS = {
-    "label": "label",
-    "recipient": "recipient",
-    "line1": "line1",
-    "line2": "line2",
-    "city": "city",
-    "region": "region",
-    "postal_code": "postalCode",
-    "country": "country",
-    "phone": "phone",
-}
-# API field → form field, for the API's errors.
-ADDRESS_ERRORS = {api_name: name for name, api_name in ADDRESS_FIELDS.items()}
-
-
-def _address_body(form: dict[str, str]) -> dict[str, Any]:
-    return {api_name: form.get(name, "") for name, api_name in ADDRESS_FIELDS.items()}
-
-
-def _address_values(address: dict[str, Any]) -> dict[str, str]:
-    return {name: address.get(api_name) or "" for name, api_name in ADDRESS_FIELDS.items()}
 
 
 def _book(client: PageClient) -> str:
@@ -108,7 +86,7 @@ async def add_address(request: Request, slug: str) -> Response:
         return to_store_login(request, store_of(client))
 
     async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        values = {name: form.get(name, "") for name in ADDRESS_FIELDS} | {"is_default": form.get("is_default", "")}
+        values = address_form_input(form) | {"is_default": form.get("is_default", "")}
         extra = {"values": values, "errors": errors, "error": store_banner(result, errors), "adding": True}
         return await _addresses_page(request, client, extra, status_code=page_status(result.status))
 
@@ -116,8 +94,8 @@ async def add_address(request: Request, slug: str) -> Response:
         client,
         "POST",
         store_api(client, "/addresses"),
-        {**_address_body(form), "isDefault": form.get("is_default") == "on"},
-        fields=ADDRESS_ERRORS,
+        {**address_form_body(form), "isDefault": form.get("is_default") == "on"},
+        fields=ADDRESS_FORM_FIELDS,
         success=go(_book(client), "store-address-added"),
         refused=refused,
     )
@@ -164,7 +142,7 @@ async def _address_edit_page(
     address = next((item for item in addresses if item["id"] == address_id), None)
     if address is None:
         raise NotFound("There is no such address.")
-    values = _address_values(address) if form is None else {name: form.get(name, "") for name in ADDRESS_FIELDS}
+    values = address_form_values(address) if form is None else address_form_input(form)
     context: dict[str, Any] = {**frame, "address": address, "values": values, "errors": {}}
     status_code = 200
     if failed is not None:
@@ -194,8 +172,8 @@ async def edit_address(request: Request, slug: str, address_id: str) -> Response
         client,
         "PATCH",
         store_api(client, f"/addresses/{address_id}"),
-        _address_body(form),
-        fields=ADDRESS_ERRORS,
+        address_form_body(form),
+        fields=ADDRESS_FORM_FIELDS,
         success=go(_book(client), "store-address-saved"),
         refused=refused,
     )

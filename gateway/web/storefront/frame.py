@@ -57,11 +57,12 @@ def store_page(client: PageClient, path: str = "") -> str:
 
 
 def store_next(store: StorefrontEntry, value: str | None) -> str:
-    """Only this storefront's pages: `next` must never leave it (for another host, or the dashboard)."""
+    """Only this storefront's pages: `next` must never leave it (for another host, or the dashboard). Without
+    one, a signed-in customer lands where they shop: the catalog."""
     base = f"/store/{store.slug}/"
     if value and safe_next(value) == value and value.startswith(base) and "/../" not in value and "\\" not in value:
         return value
-    return base + "account"
+    return base + "catalog"
 
 
 def to_store_login(request: Request, store: StorefrontEntry) -> Response:
