@@ -3,7 +3,6 @@ RabbitMQ; staff, API keys, contacts and guests call it with the context the gate
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,13 +17,12 @@ from contracts.identity import (
     PlanLimits,
 )
 from kit.context import ContextSigner, Principal
-from kit.db import utcnow
-from kit.events import Actor, EntityRef, Event, EventEnvelope
+from kit.events import EntityRef, EventEnvelope
 from kit.settings import PlatformSettings
 from services.catalog.app import SPEC
 from services.catalog.models import Base
 from tests.conftest import context_headers
-from tests.contracts.envelopes import STARTER_LIMITS, trial_started
+from tests.contracts.envelopes import STARTER_LIMITS, company_entity, envelope, trial_started
 from tests.support.events import publish_event, wait_until_processed
 from tests.support.services import RunningService
 
@@ -36,31 +34,8 @@ STORE_PRODUCTS = "/storefront/products"
 STORE_CATEGORIES = "/storefront/categories"
 PROBLEM_JSON = "application/problem+json"
 
+
 # The actor identity's events carry in these tests: the staff member who created or deleted the customer.
-IDENTITY_ACTOR = Actor(type="USER", id=uuid.UUID("0190a0a0-0000-7000-8000-000000000001"))
-
-
-def identity_event(
-    event: Event, company_id: uuid.UUID, entity: EntityRef, occurred_at: datetime | None = None
-) -> EventEnvelope:
-    """`event` (a contract class of identity's) in the envelope identity's relay would publish."""
-    return EventEnvelope(
-        type=event.event_type,
-        version=event.event_version,
-        occurred_at=occurred_at or utcnow(),
-        company_id=company_id,
-        actor=IDENTITY_ACTOR,
-        ip_address="198.51.100.20",
-        request_id=uuid.uuid4().hex,
-        entity=entity,
-        data=event.model_dump(mode="json", by_alias=True),
-    )
-
-
-def company_entity(company_id: uuid.UUID, version: int) -> EntityRef:
-    return EntityRef(type="Company", id=str(company_id), version=version)
-
-
 def company_created(
     company_id: uuid.UUID, *, currency: str = "USD", show_prices_to_guests: bool = False
 ) -> EventEnvelope:
@@ -72,7 +47,7 @@ def company_created(
         currency=currency,
         show_prices_to_guests=show_prices_to_guests,
     )
-    return identity_event(event, company_id, company_entity(company_id, 1))
+    return envelope(event, company_id, company_entity(company_id, 1))
 
 
 def company_updated(
@@ -88,7 +63,7 @@ def company_updated(
         show_prices_to_guests=show_prices_to_guests,
         changes=["currency", "showPricesToGuests"],
     )
-    return identity_event(event, company_id, company_entity(company_id, version))
+    return envelope(event, company_id, company_entity(company_id, version))
 
 
 def plan_limits(max_products: int | None) -> PlanLimits:
@@ -101,17 +76,17 @@ def customer_entity(customer_id: uuid.UUID, version: int) -> EntityRef:
 
 def customer_created(company_id: uuid.UUID, customer_id: uuid.UUID, name: str) -> EventEnvelope:
     event = CustomerCreated(id=customer_id, email=f"{customer_id.hex[:8]}@example.com", name=name)
-    return identity_event(event, company_id, customer_entity(customer_id, 1))
+    return envelope(event, company_id, customer_entity(customer_id, 1))
 
 
 def customer_updated(company_id: uuid.UUID, customer_id: uuid.UUID, name: str, *, version: int) -> EventEnvelope:
     event = CustomerUpdated(id=customer_id, email=f"{customer_id.hex[:8]}@example.com", name=name, changes=["name"])
-    return identity_event(event, company_id, customer_entity(customer_id, version))
+    return envelope(event, company_id, customer_entity(customer_id, version))
 
 
 def customer_deleted(company_id: uuid.UUID, customer_id: uuid.UUID, *, version: int) -> EventEnvelope:
     event = CustomerDeleted(id=customer_id, email=f"{customer_id.hex[:8]}@example.com", contact_ids=[])
-    return identity_event(event, company_id, customer_entity(customer_id, version))
+    return envelope(event, company_id, customer_entity(customer_id, version))
 
 
 def product_body(**overrides: Any) -> dict[str, Any]:

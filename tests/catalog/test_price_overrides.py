@@ -5,7 +5,6 @@ import uuid
 
 from kit.events import Actor
 from tests.catalog.support import (
-    IDENTITY_ACTOR,
     OVERRIDES,
     Catalog,
     assert_problem,
@@ -13,6 +12,7 @@ from tests.catalog.support import (
     customer_deleted,
     customer_updated,
 )
+from tests.contracts.envelopes import OWNER
 
 
 async def test_staff_sets_a_customer_price_and_it_reads_back_with_product_and_customer(catalog: Catalog) -> None:
@@ -241,7 +241,7 @@ async def test_customer_deleted_in_identity_takes_its_overrides_and_stays_delete
     [removed] = await catalog.events(company_id, "PriceOverrideRemoved")
     assert removed.data == {"id": gone["id"], "customerId": str(leaving), "productId": product["id"]}
     # Attributed to whoever deleted the customer, in that request.
-    assert removed.actor == IDENTITY_ACTOR
+    assert removed.actor == OWNER
     assert (removed.request_id, removed.ip_address) == (deletion.request_id, deletion.ip_address)
     refused = await catalog.client.post(
         OVERRIDES,

@@ -12,8 +12,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from deploy.components import SERVICES
 from deploy.local import REPOSITORY, free_port
 from kit.settings import PlatformSettings
@@ -23,7 +21,7 @@ from tests.infrastructure import Infrastructure
 from tests.support.events import wait_until
 from tests.support.systems import platform_environment
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; dies-with-parent is Linux's")
+# Linux only, as the mechanism it checks (PR_SET_PDEATHSIG) and the /proc it reads; CI runs on Linux.
 
 PROCESSES = len(SERVICES) * 3 + 1  # an API, a worker and a relay per service, and the gateway
 BANNER = b"Distribu is running"
