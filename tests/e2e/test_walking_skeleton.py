@@ -5,13 +5,13 @@ the storefront follows a slug change at once; bad input changes nothing; service
 that skip the gateway; another tenant's data is a 404; a broker outage delays events, never loses them.
 """
 
-import asyncio
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.system_state import database_urls, fetch_one
 from tests.support.api import PROBLEM_JSON, audit_entries, sign_up, unique
 from tests.support.events import wait_until
 from tests.support.systems import RunningSystem
@@ -176,7 +176,16 @@ async def test_broker_outage_delays_events_and_loses_none(full_system: RunningSy
         try:
             # The user's request succeeds while identity's relay cannot reach the broker.
             company = (await sign_up(client))["company"]
-            await asyncio.sleep(2)
+
+            async def publish_failed() -> dict[str, Any] | None:
+                # The relay tried, failed and kept the event: attempts counted, not published.
+                return await fetch_one(
+                    database_urls(full_system)["identity"],
+                    "SELECT attempts FROM outbox WHERE company_id = :company AND published_at IS NULL AND attempts > 0",
+                    company=uuid.UUID(company["id"]),
+                )
+
+            await wait_until(publish_failed, within=30, what="identity's relay to fail publishing CompanyCreated")
             assert await audit_entries(client, entityId=company["id"], action="CompanyCreated") == []
         finally:
             proxy.resume()
