@@ -20,7 +20,7 @@ from gateway.pipeline import Gateway
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
-from gateway.web import dashboard, storefront
+from gateway.web import addresses, dashboard, storefront
 from gateway.web.dashboard.frame import install_sign_in_redirect
 from gateway.web.rendering import STATIC_DIRECTORY, install_page_errors
 from kit.context import ContextSigner
@@ -83,6 +83,7 @@ def create_app(
     app.include_router(health_router(_readiness_checks))
     app.include_router(openapi.router)
     app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="swagger-assets")
+    app.include_router(addresses.router)  # a document under /static, so before the files
     app.mount("/static", StaticFiles(directory=str(STATIC_DIRECTORY)), name="static")
     # Everything else under /api and /store/{slug}/api is the route table's. Before the pages: the API's
     # calls are the hot path, and each route tried before the match costs every request.

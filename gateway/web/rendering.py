@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway import csrf
-from gateway.web.addresses import address_lines, country_choices
+from gateway.web.addresses import address_form_layout, address_lines, country_choices
 from gateway.web.money import format_money, is_below, money_html
 from kit.errors import PROBLEM_CONTENT_TYPE, allowed_methods
 
@@ -28,6 +28,7 @@ templates.env.globals.update(
     money_text=format_money,
     price_is_below=is_below,
     address_lines=address_lines,
+    address_form_layout=address_form_layout,
     country_choices=country_choices,
 )
 

@@ -14,13 +14,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import false
 
 # The roles are part of the events' contract; re-exported for identity's own code.
-from contracts.identity import ContactRole as ContactRole
-from contracts.identity import StaffRole as StaffRole
+from contracts.identity import ContactRole, StaffRole
 from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata
 
 
@@ -83,10 +82,16 @@ class User(IdMixin, TimestampMixin, VersionMixin, Base):
 
     __tablename__ = "users"
 
-    # Stored lower-cased, so the unique constraint is case-insensitive on every backend.
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # As typed; unique whatever its case (the index after the class).
+    email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
+
+
+# Emails are kept as typed, and unique whatever their case: unique indexes on lower(email), which PostgreSQL
+# and SQLite both have. Lookups compare lower(email) too, so they use them; inserts name them as their
+# conflict target.
+USER_EMAIL_UNIQUE = Index("uq_users_email_key", func.lower(User.email), unique=True)
 
 
 class Membership(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
@@ -165,7 +170,7 @@ class Invite(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     __tablename__ = "invites"
 
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
-    # Lower-cased, like users' emails.
+    # As typed, like users' emails.
     email: Mapped[str] = mapped_column(String(320))
     role: Mapped[StaffRole] = mapped_column(_string_enum(StaffRole, "staff_role"))
     # SHA-256 (hex) of the link's token: the token itself is shown once, in the invite's answer.
@@ -180,11 +185,10 @@ class Customer(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A distributor's customer; its primary account signs in to the storefront with `email`."""
 
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("company_id", "email"),)
 
     # No foreign key: a deleted company's customers are purged in batches after it (see the module's docstring).
     company_id: Mapped[uuid.UUID] = mapped_column()
-    # Lower-cased, so uniqueness per company is case-insensitive on every backend.
+    # As typed; unique per company whatever its case (the index after the class).
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(100))
     # The primary account's storefront password; NULL until set at /store/{slug}/setup-password.
@@ -192,23 +196,34 @@ class Customer(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     password_set_at: Mapped[datetime | None]
 
 
+CUSTOMER_EMAIL_UNIQUE = Index(
+    "uq_customers_company_id_email_key", Customer.company_id, func.lower(Customer.email), unique=True
+)
+
+
 class CustomerContact(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     """A person signing in for a customer, sharing its orders, addresses and prices, with their own role."""
 
     __tablename__ = "customer_contacts"
-    __table_args__ = (
-        UniqueConstraint("customer_id", "email"),
-        # Storefront sign-in and password setup look contacts up by email across the company.
-        Index("ix_customer_contacts_company_id_email", "company_id", "email"),
-    )
 
     company_id: Mapped[uuid.UUID] = mapped_column()
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    # As typed; unique per customer whatever its case (the indexes after the class).
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[ContactRole] = mapped_column(_string_enum(ContactRole, "contact_role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None]
+
+
+CONTACT_EMAIL_UNIQUE = Index(
+    "uq_customer_contacts_customer_id_email_key",
+    CustomerContact.customer_id,
+    func.lower(CustomerContact.email),
+    unique=True,
+)
+# Storefront sign-in and password setup look contacts up by email, in any case, across the company.
+Index("ix_customer_contacts_company_id_email_key", CustomerContact.company_id, func.lower(CustomerContact.email))
 
 
 class Address(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):

@@ -104,7 +104,7 @@ async def test_errors_are_pages_in_their_frame_and_a_form_address_reloads_to_its
     await _no_sideways_scroll(screen)
     await shot("dashboard-404")
 
-    for path in ("cart", "catalog/not-a-product"):
+    for path in ("wishlist", "catalog/not-a-product"):
         store_missing = await screen.goto(f"{base_url}/store/{slug}/{path}")
         assert store_missing is not None
         assert store_missing.status == 404
@@ -274,3 +274,18 @@ async def test_a_member_sees_the_settings_read_only(
         await member.screenshot(path=str(SHOTS / f"member-settings-{viewport['width']}.png"), full_page=True)
     finally:
         await context.close()
+
+
+async def test_a_customer_email_typed_in_mixed_case_is_shown_as_typed(
+    full_system: RunningSystem, screen: Page, shot: Shot
+) -> None:
+    base_url = full_system.base_url
+    slug = await _sign_up(screen, base_url, "Spelling Wholesale")
+    email = f"Jane.Doe@{slug.title()}.Example"
+
+    await _new_customer(screen, base_url, "Jane's Diner", email)
+
+    await expect(screen.get_by_test_id("customer-email")).to_have_text(email)
+    await screen.goto(f"{base_url}/dashboard/customers")
+    await expect(screen.get_by_test_id("customer-row")).to_contain_text(email)
+    await shot("email-as-typed")

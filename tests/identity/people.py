@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
+from contracts.identity import StaffRole
 from kit.context import Principal, RequestContext
 from kit.db import commit
 from kit.events import EventEnvelope
 from services.identity.accounts.service import grant_membership
 from services.identity.customers.repository import AddressRepository, ContactRepository
-from services.identity.models import StaffRole
 from tests.conftest import context_headers
 from tests.identity.conftest import SERVICE, Company, Identity
 

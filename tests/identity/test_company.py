@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from contracts.identity import StaffRole
 from kit.context import Principal, RequestContext
 from kit.db import commit
 from services.identity.accounts.service import grant_membership
-from services.identity.models import Company, StaffRole
+from services.identity.models import Company
 from tests.conftest import context_headers
 from tests.identity.conftest import SERVICE, Identity
 from tests.identity.people import events_after

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from contracts.identity import CompanyDeleted
+from contracts.identity import CompanyDeleted, StaffRole
 from kit.context import RequestContext
 from kit.db import commit
 from services.identity.accounts.service import grant_membership
-from services.identity.models import CompanyTombstone, StaffRole, User
+from services.identity.models import CompanyTombstone, User
 from tests.identity.conftest import Identity
 from tests.identity.people import (
     api_key,

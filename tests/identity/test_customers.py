@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.identity.models import StaffRole
+from contracts.identity import StaffRole
 from tests.identity.conftest import Identity
 from tests.identity.people import (
     add_staff,
@@ -34,7 +34,7 @@ async def customer_list(identity: Identity, headers: dict[str, str], query: str 
     return items
 
 
-async def test_creating_a_customer_stores_a_lower_cased_email_and_a_pending_primary_account(
+async def test_creating_a_customer_keeps_the_email_as_typed_and_a_pending_primary_account(
     identity: Identity,
 ) -> None:
     account = await identity.signup()
@@ -47,11 +47,12 @@ async def test_creating_a_customer_stores_a_lower_cased_email_and_a_pending_prim
     assert response.status_code == 201, response.text
     customer = response.json()
     assert set(customer) == {"id", "email", "name", "status", "contactCount", "createdAt", "updatedAt"}
-    assert customer["email"] == "orders@blue-plate.example"
+    assert customer["email"] == "Orders@Blue-Plate.example"
     assert customer["name"] == "Blue Plate Diner"
     assert customer["status"] == "PENDING"
     assert customer["contactCount"] == 0
     assert await get_json(identity, f"{CUSTOMERS}/{customer['id']}", owner) == customer
+    assert [listed["email"] for listed in await customer_list(identity, owner)] == ["Orders@Blue-Plate.example"]
 
 
 async def test_creating_a_customer_raises_customer_created_by_the_staff_member(identity: Identity) -> None:
@@ -157,14 +158,14 @@ async def test_search_takes_wildcard_characters_literally(identity: Identity) ->
 async def test_a_duplicate_email_in_the_company_is_refused_whatever_its_case(identity: Identity) -> None:
     account = await identity.signup()
     owner = identity.owner_of(account)
-    await create_customer(identity, owner, email="orders@acme.example")
+    await create_customer(identity, owner, email="Orders@Acme.example")
     before = len(await identity.events(account))
 
-    response = await identity.client.post(CUSTOMERS, json=customer_body(email="ORDERS@Acme.Example"), headers=owner)
+    response = await identity.client.post(CUSTOMERS, json=customer_body(email="ORDERS@acme.EXAMPLE"), headers=owner)
 
     problem = assert_problem(response, 409)
     assert problem["errors"] == [{"field": "email", "message": "A customer with this email already exists."}]
-    assert len(await customer_list(identity, owner)) == 1
+    assert [listed["email"] for listed in await customer_list(identity, owner)] == ["Orders@Acme.example"]
     assert len(await identity.events(account)) == before
 
 
@@ -314,7 +315,7 @@ async def test_editing_a_customer_changes_name_and_email_and_lists_the_changes(i
 
     assert response.status_code == 200, response.text
     edited = response.json()
-    assert (edited["email"], edited["name"]) == ("new@acme.example", "New Name")
+    assert (edited["email"], edited["name"]) == ("New@Acme.example", "New Name")
     assert edited["updatedAt"] >= customer["updatedAt"]
     assert await get_json(identity, f"{CUSTOMERS}/{customer['id']}", owner) == edited
     [updated] = await events_after(identity, account, before)
@@ -322,7 +323,7 @@ async def test_editing_a_customer_changes_name_and_email_and_lists_the_changes(i
     assert updated.entity.model_dump() == {"type": "Customer", "id": customer["id"], "version": 2}
     assert updated.data == {
         "id": customer["id"],
-        "email": "new@acme.example",
+        "email": "New@Acme.example",
         "name": "New Name",
         "changes": ["email", "name"],
     }
@@ -348,11 +349,27 @@ async def test_an_edit_that_changes_nothing_raises_no_event(identity: Identity) 
     before = len(await identity.events(account))
 
     response = await identity.client.patch(
-        f"{CUSTOMERS}/{customer['id']}", json={"email": "SAME@acme.example", "name": "Same"}, headers=owner
+        f"{CUSTOMERS}/{customer['id']}", json={"email": " same@acme.example ", "name": "Same"}, headers=owner
     )
 
     assert response.status_code == 200
     assert len(await identity.events(account)) == before
+
+
+async def test_an_edit_to_the_same_email_in_another_case_respells_it(identity: Identity) -> None:
+    account = await identity.signup()
+    owner = identity.owner_of(account)
+    customer = await create_customer(identity, owner, email="jane.doe@acme.example")
+    before = len(await identity.events(account))
+
+    response = await identity.client.patch(
+        f"{CUSTOMERS}/{customer['id']}", json={"email": "Jane.Doe@Acme.example"}, headers=owner
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == "Jane.Doe@Acme.example"
+    [updated] = await events_after(identity, account, before)
+    assert (updated.data["email"], updated.data["changes"]) == ("Jane.Doe@Acme.example", ["email"])
 
 
 async def test_an_email_of_another_customer_is_refused_on_edit(identity: Identity) -> None:

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
+from contracts.identity import StaffRole
 from kit.context import ContextSigner, Principal, RequestContext
 from kit.db import commit, utcnow
 from kit.settings import PlatformSettings
 from services.identity.accounts.service import grant_membership
 from services.identity.app import create_app
-from services.identity.models import StaffRole
 from services.identity.settings import IdentitySettings
 from tests.conftest import DatabaseFactory, context_headers, start_app
 from tests.identity.conftest import SERVICE, Identity
@@ -52,7 +52,7 @@ async def test_an_invite_answers_its_token_once_and_stores_only_its_hash(identit
     assert response.status_code == 201, response.text
     created = response.json()
     assert set(created) == {"id", "email", "role", "status", "expiresAt", "createdAt", "token", "acceptPath"}
-    assert (created["email"], created["role"], created["status"]) == ("nia.newcomer@example.com", "ADMIN", "PENDING")
+    assert (created["email"], created["role"], created["status"]) == ("Nia.Newcomer@Example.COM", "ADMIN", "PENDING")
     assert len(created["token"]) >= 43
     assert created["acceptPath"] == f"/invites/accept?token={created['token']}"
     assert _close_to(created["expiresAt"], utcnow() + timedelta(days=7))
@@ -138,6 +138,21 @@ async def test_a_second_pending_invite_for_an_email_must_wait_for_a_revoke(ident
     assert "revoke it first" in problem(duplicate, 409)["detail"]
     assert revoked.status_code == 204
     assert again.status_code == 201
+
+
+async def test_a_pending_invite_blocks_the_same_email_in_another_case(identity: Identity) -> None:
+    account = await identity.signup()
+    headers = identity.owner_of(account)
+    tag = uuid.uuid4().hex[:8]
+    first = await invite(identity, account, email=f"Nia.{tag}@Example.com")
+
+    duplicate = await identity.client.post(
+        "/api/v1/invites", json={"email": f"nia.{tag}@EXAMPLE.COM", "role": "ADMIN"}, headers=headers
+    )
+
+    assert first["email"] == f"Nia.{tag}@Example.com"
+    assert "revoke it first" in problem(duplicate, 409)["detail"]
+    assert [stored.email for stored in await invites(identity, account)] == [f"Nia.{tag}@Example.com"]
 
 
 async def test_an_expired_invite_may_be_sent_again(identity: Identity) -> None:

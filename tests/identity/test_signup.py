@@ -29,7 +29,7 @@ async def test_signup_creates_company_owner_and_starter_trial(identity: Identity
     assert account["company"]["name"] == f"Acme Distributors {tag}"
     assert account["company"]["slug"] == f"acme-distributors-{tag}"
     assert set(account["company"]) == {"id", "name", "slug"}
-    assert account["user"] == {"id": account["user"]["id"], "email": f"ada.owner.{tag}@example.com", "name": "Ada"}
+    assert account["user"] == {"id": account["user"]["id"], "email": f"Ada.Owner.{tag}@Example.COM", "name": "Ada"}
     uuid.UUID(account["company"]["id"])
 
     async with identity.database.sessionmaker() as session:
@@ -176,8 +176,8 @@ async def test_signup_without_a_body_is_refused(identity: Identity) -> None:
 
 async def test_duplicate_email_is_a_conflict_whatever_its_case(identity: Identity) -> None:
     tag = uuid.uuid4().hex[:8]
-    await identity.signup(email=f"owner-{tag}@acme.example")
-    body = signup_body(email=f"Owner-{tag}@ACME.example", companyName=unique("Another Co"))
+    await identity.signup(email=f"Owner-{tag}@Acme.example")
+    body = signup_body(email=f"owner-{tag}@ACME.EXAMPLE", companyName=unique("Another Co"))
 
     response = await identity.client.post("/api/v1/signup", json=body, headers=identity.anonymous())
 
@@ -185,6 +185,26 @@ async def test_duplicate_email_is_a_conflict_whatever_its_case(identity: Identit
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "An account with this email already exists."
     assert await identity.signup_rows(body) == {"companies": 0, "users": 1}
+
+
+async def test_the_email_is_shown_as_typed_and_signs_in_in_any_case(identity: Identity) -> None:
+    tag = uuid.uuid4().hex[:8]
+    body = signup_body(email=f" Jane.Doe.{tag}@Example.com ")
+    account = await identity.signup(**body)
+
+    me = await identity.client.get("/api/v1/me", headers=identity.owner_of(account))
+    login = await identity.client.post(
+        "/api/v1/auth/login",
+        json={"email": f"jane.doe.{tag}@EXAMPLE.com", "password": body["password"]},
+        headers=identity.anonymous(),
+    )
+
+    assert me.status_code == 200, me.text
+    assert me.json()["user"]["email"] == f"Jane.Doe.{tag}@Example.com"
+    assert login.status_code == 200, login.text
+    assert login.json() == me.json()
+    [created] = [event for event in await identity.events(account) if event.type == "UserCreated"]
+    assert created.data["email"] == f"Jane.Doe.{tag}@Example.com"
 
 
 async def test_trial_length_follows_the_setting(identity: Identity) -> None:

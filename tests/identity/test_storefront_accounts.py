@@ -92,6 +92,18 @@ async def test_primary_customer_account_sets_its_password_and_signs_in_as_admin(
     assert body["company"]["slug"] == account["company"]["slug"]
 
 
+async def test_an_account_typed_in_mixed_case_sets_up_and_signs_in_in_any_case(identity: Identity) -> None:
+    account = await identity.signup()
+    tag = uuid.uuid4().hex[:8]
+    customer = await create_customer(identity, identity.owner_of(account), email=f"Jane.Doe.{tag}@Diner.example")
+
+    assert (await setup(identity, account, f"jane.doe.{tag}@diner.example")).status_code == 200
+    response = await login(identity, account, f"JANE.DOE.{tag}@DINER.EXAMPLE")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["account"]["email"] == customer["email"] == f"Jane.Doe.{tag}@Diner.example"
+
+
 async def test_unknown_email_and_another_companys_contact_get_the_exact_message(identity: Identity) -> None:
     ours = await identity.signup(companyName="Ours")
     theirs = await identity.signup(companyName="Theirs")

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import ContactRole, StaffRole
 from kit.context import RequestContext
 from kit.errors import Forbidden, Unauthorized
 from services.identity.accounts.repository import MembershipRepository
 from services.identity.customers.repository import ContactRepository, CustomerRepository
-from services.identity.models import ContactRole, Customer, CustomerContact, Membership, StaffRole
+from services.identity.models import Customer, CustomerContact, Membership
 
 ACCOUNT_GONE = "Your account is no longer active; sign in again or contact your distributor."
 

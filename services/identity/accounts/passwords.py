@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 
 from kit.ratelimit import AccountBackoff, hashed
-from services.identity.accounts.repository import normalize_email
+from services.identity.accounts.repository import email_key
 from services.identity.settings import IdentitySettings
 
 # OWASP Password Storage Cheat Sheet, argon2id option 2: 19 MiB, 2 passes, 1 lane. The library's
@@ -65,12 +65,12 @@ class PasswordGuard:
     @staticmethod
     def staff_account(email: str) -> str:
         # Users are global: one staff account per email, whichever company's route checks it.
-        return f"staff:{hashed(normalize_email(email))}"
+        return f"staff:{hashed(email_key(email))}"
 
     @staticmethod
     def storefront_account(company_id: uuid.UUID, email: str) -> str:
         # Storefront sign-in matches email and password within one company.
-        return f"{PasswordGuard.storefront_accounts(company_id)}{hashed(normalize_email(email))}"
+        return f"{PasswordGuard.storefront_accounts(company_id)}{hashed(email_key(email))}"
 
     @staticmethod
     def storefront_accounts(company_id: uuid.UUID) -> str:

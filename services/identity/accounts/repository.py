@@ -2,16 +2,27 @@
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.repository import TenantRepository
 from services.identity.models import Company, Customer, CustomerContact, Membership, User
 
 
-def normalize_email(email: str) -> str:
-    """The one spelling of an address we store and look up: emails are unique case-insensitively."""
-    return email.strip().lower()
+def stored_email(email: str) -> str:
+    """An address as we keep and show it: as the person typed it, without surrounding spaces."""
+    return email.strip()
+
+
+def email_key(email: str) -> str:
+    """What tells two addresses apart: emails are unique, and looked up, case-insensitively."""
+    return stored_email(email).lower()
+
+
+def email_matches(column: SQLColumnExpression[str], email: str) -> ColumnElement[bool]:
+    """`column` holds `email` in any case; both sides lower-cased by the database, like the unique indexes
+    on lower(email), so a lookup and a uniqueness check never disagree (SQLite lower-cases ASCII only)."""
+    return func.lower(column) == func.lower(stored_email(email))
 
 
 class UserRepository:
@@ -24,11 +35,11 @@ class UserRepository:
         return await self.session.get(User, user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        user: User | None = await self.session.scalar(select(User).where(User.email == normalize_email(email)))
+        user: User | None = await self.session.scalar(select(User).where(email_matches(User.email, email)))
         return user
 
     async def email_exists(self, email: str) -> bool:
-        found = await self.session.scalar(select(User.id).where(User.email == normalize_email(email)))
+        found = await self.session.scalar(select(User.id).where(email_matches(User.email, email)))
         return found is not None
 
     def add(self, user: User) -> User:

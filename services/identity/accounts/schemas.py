@@ -3,20 +3,39 @@
 import uuid
 from typing import Annotated
 
-from pydantic import EmailStr, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
+from contracts.identity import StaffRole
 from kit.schemas import CamelModel
 from services.identity.companies.schemas import CompanyName, CompanySummary
-from services.identity.models import StaffRole
 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=100)]
 
 
+def _valid_address(address: str) -> str:
+    """Check the address as pydantic's EmailStr does, but keep its spelling: EmailStr lower-cases the domain."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"value is not a valid email address: {error}") from None
+    return address
+
+
+# An email as the person typed it (without surrounding spaces); uniqueness and lookups ignore its case.
+EmailAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320),
+    AfterValidator(_valid_address),
+    WithJsonSchema({"type": "string", "format": "email"}),
+]
+
+
 class SignupRequest(CamelModel):
     company_name: CompanyName
     name: PersonName
-    email: EmailStr
+    email: EmailAddress
     password: NewPassword
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import MembershipCreated, UserCreated, UserSignedIn
+from contracts.identity import MembershipCreated, StaffRole, UserCreated, UserSignedIn
 from contracts.redis import PrincipalEntry
 from kit.context import RequestContext
 from kit.db import new_id
@@ -28,14 +28,14 @@ from services.identity.accounts.repository import (
     MembershipRepository,
     PrincipalRepository,
     UserRepository,
-    normalize_email,
+    stored_email,
 )
 from services.identity.accounts.schemas import LoginRequest, SignupRequest
 from services.identity.billing import service as billing
 from services.identity.companies import service as companies
 from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.repository import CompanyRepository
-from services.identity.models import Company, Membership, StaffRole, User
+from services.identity.models import Company, Membership, User
 
 EMAIL_TAKEN = "An account with this email already exists."
 BAD_CREDENTIALS = "Email or password is incorrect."
@@ -102,9 +102,7 @@ async def _create_account(
     trial_days: int,
 ) -> SignedIn:
     user = UserRepository(session).add(
-        User(
-            id=new_id(), email=normalize_email(request.email), name=request.name, password_hash=password_hash, version=1
-        )
+        User(id=new_id(), email=stored_email(request.email), name=request.name, password_hash=password_hash, version=1)
     )
     company = companies.new_company(session, request.company_name, slug)
     await session.flush()

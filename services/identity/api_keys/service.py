@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import ApiKeyCreated, ApiKeyRevoked
+from contracts.identity import ApiKeyCreated, ApiKeyRevoked, StaffRole
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
 from kit.outbox import emit
@@ -16,7 +16,7 @@ from services.identity.api_keys.directory import ApiKeyDirectory, api_key_entry
 from services.identity.api_keys.events import api_key_entity
 from services.identity.api_keys.repository import ApiKeyRepository, ApiKeySecretRepository, hash_secret
 from services.identity.api_keys.schemas import ApiKeyCreate
-from services.identity.models import ApiKey, StaffRole, User
+from services.identity.models import ApiKey, User
 from services.identity.team.repository import users_by_id
 
 # Marks a Distribu key, so people and secret scanners recognise one.

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import SubscriptionChanged, TrialStarted
+from contracts.identity import StaffRole, SubscriptionChanged, TrialStarted
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
 from kit.errors import Conflict, InvalidInput, NotFound, PlanLimitReached
@@ -32,7 +32,7 @@ from services.identity.billing.schemas import (
     SubscriptionState,
     Usage,
 )
-from services.identity.models import CompanyCounters, Plan, StaffRole, Subscription, SubscriptionStatus
+from services.identity.models import CompanyCounters, Plan, Subscription, SubscriptionStatus
 from services.identity.team.repository import InviteRepository
 
 TRIAL_PLAN_CODE = "starter"

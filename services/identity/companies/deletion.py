@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import CompanyDeleted
+from contracts.identity import CompanyDeleted, StaffRole
 from contracts.redis import RATE_LIMIT_KEY_PREFIX, SESSION_KEY_PREFIX
 from kit.context import RequestContext
 from kit.db import after_commit, utcnow
@@ -48,7 +48,7 @@ from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.events import company_entity
 from services.identity.companies.repository import CompanyDeletionRepository, CompanyRepository
 from services.identity.companies.schemas import CompanyDeletion
-from services.identity.models import CompanyTombstone, StaffRole
+from services.identity.models import CompanyTombstone
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from itertools import count, islice
 from slugify import slugify
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import CompanyCreated, CompanyUpdated
+from contracts.identity import CompanyCreated, CompanyUpdated, StaffRole
 from contracts.redis import StorefrontEntry
 from kit.context import RequestContext
 from kit.db import flush_or_conflict, new_id
@@ -20,7 +20,7 @@ from services.identity.companies.directory import StorefrontDirectory
 from services.identity.companies.events import company_entity
 from services.identity.companies.repository import CompanyRepository
 from services.identity.companies.schemas import CompanyUpdate
-from services.identity.models import Company, StaffRole
+from services.identity.models import Company
 
 SLUG_MIN_LENGTH = 3
 SLUG_MAX_LENGTH = 50

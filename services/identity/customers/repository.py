@@ -4,14 +4,21 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_
+from sqlalchemy import Index, Select, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import insert_for
 from kit.pagination import keyset_page
 from kit.repository import COMPANY, LIKE_ESCAPE, TenantRepository, scoped_select, substring_pattern
-from services.identity.accounts.repository import normalize_email
-from services.identity.models import Address, Base, Customer, CustomerContact
+from services.identity.accounts.repository import email_matches
+from services.identity.models import (
+    CONTACT_EMAIL_UNIQUE,
+    CUSTOMER_EMAIL_UNIQUE,
+    Address,
+    Base,
+    Customer,
+    CustomerContact,
+)
 
 
 def _row(entity: Base) -> dict[str, Any]:
@@ -20,14 +27,14 @@ def _row(entity: Base) -> dict[str, Any]:
     return {column.key: getattr(entity, column.key) for column in entity.__table__.columns}
 
 
-async def _insert_new(session: AsyncSession, entity: Customer | CustomerContact, unique: Sequence[str]) -> bool:
-    """Insert `entity` unless a row with the same `unique` columns exists: False then. One statement, where a
-    pre-check would be a second one and still race."""
+async def _insert_new(session: AsyncSession, entity: Customer | CustomerContact, unique: Index) -> bool:
+    """Insert `entity` unless a row with the same values in the `unique` index exists: False then.
+    One statement, where a pre-check would be a second one and still race."""
     model = type(entity)
     inserted = await session.scalar(
         insert_for(session, model)
         .values(_row(entity))
-        .on_conflict_do_nothing(index_elements=list(unique))
+        .on_conflict_do_nothing(index_elements=unique.expressions)
         .returning(model.id)
     )
     return inserted is not None
@@ -80,7 +87,7 @@ class CustomerRepository(TenantRepository[Customer]):
         """Insert the customer unless the company has one with its email already (False then)."""
         if customer.company_id != self.company_id:
             raise ValueError("customer of another company")
-        return await _insert_new(self.session, customer, ("company_id", "email"))
+        return await _insert_new(self.session, customer, CUSTOMER_EMAIL_UNIQUE)
 
 
 class ContactRepository(TenantRepository[CustomerContact]):
@@ -106,14 +113,14 @@ class ContactRepository(TenantRepository[CustomerContact]):
         return contact
 
     async def email_taken(self, customer_id: uuid.UUID, email: str) -> bool:
-        statement = self._of_customer(customer_id).where(CustomerContact.email == normalize_email(email))
+        statement = self._of_customer(customer_id).where(email_matches(CustomerContact.email, email))
         return await self.session.scalar(statement.with_only_columns(CustomerContact.id).limit(1)) is not None
 
     async def insert_new(self, contact: CustomerContact) -> bool:
         """Insert the contact unless its customer has one with its email already (False then)."""
         if contact.company_id != self.company_id:
             raise ValueError("contact of another company")
-        return await _insert_new(self.session, contact, ("customer_id", "email"))
+        return await _insert_new(self.session, contact, CONTACT_EMAIL_UNIQUE)
 
     async def ids_for_customer(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
         statement = self._of_customer(customer_id).with_only_columns(CustomerContact.id).order_by(CustomerContact.id)

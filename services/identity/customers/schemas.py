@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from kit.schemas import CamelModel, blank_is_none
-from services.identity.accounts.schemas import PersonName
+from services.identity.accounts.schemas import EmailAddress, PersonName
 from services.identity.models import Customer
 
 # PENDING until the account has set its storefront password, ACTIVE from then on.
@@ -24,20 +24,20 @@ OptionalText100 = Annotated[
 
 
 class CustomerCreate(CamelModel):
-    email: EmailStr
+    email: EmailAddress
     name: PersonName
 
 
 class CustomerUpdate(CamelModel):
     """Fields left out (or null) stay as they are."""
 
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     name: PersonName | None = None
 
 
 class CustomerRead(CamelModel):
     id: uuid.UUID
-    # The primary account's sign-in email, lower-cased.
+    # The primary account's sign-in email, as typed.
     email: str
     name: str
     status: AccountStatus

@@ -13,7 +13,7 @@ from kit.pagination import Page
 from kit.repository import found
 from services.identity.accounts.access import staff_or_key_access
 from services.identity.accounts.principals import PrincipalDirectory
-from services.identity.accounts.repository import normalize_email
+from services.identity.accounts.repository import email_key, stored_email
 from services.identity.billing import service as billing
 from services.identity.customers.events import customer_entity
 from services.identity.customers.repository import ContactRepository, CustomerRepository
@@ -71,7 +71,7 @@ async def create_customer(session: AsyncSession, request: CustomerCreate, *, con
     customer = Customer(
         id=new_id(),
         company_id=company_id,
-        email=normalize_email(request.email),
+        email=stored_email(request.email),
         name=request.name,
         password_hash=None,
         password_set_at=None,
@@ -102,10 +102,13 @@ async def update_customer(
         await CustomerRepository(session, company_id).lock_with_contact_count(customer_id), "Customer"
     )
     changes: list[str] = []
-    email = normalize_email(update.email) if update.email is not None else customer.email
+    email = stored_email(update.email) if update.email is not None else customer.email
+    # A new spelling of the same address (its case) is a change too: the email is shown as typed.
     if email != customer.email:
         # Sign-in matches email and password within the customer's accounts: keep them distinct.
-        if await ContactRepository(session, company_id).email_taken(customer.id, email):
+        if email_key(email) != email_key(customer.email) and await ContactRepository(session, company_id).email_taken(
+            customer.id, email
+        ):
             raise Conflict(EMAIL_OF_A_CONTACT, errors=[{"field": "email", "message": EMAIL_OF_A_CONTACT}])
         changes.append("email")
     if update.name is not None and update.name != customer.name:

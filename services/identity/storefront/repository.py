@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kit.repository import COMPANY, scoped_update
-from services.identity.accounts.repository import normalize_email
+from services.identity.accounts.repository import email_matches
 from services.identity.customers.repository import ContactRepository, CustomerRepository
 from services.identity.models import Customer, CustomerContact
 
@@ -25,13 +25,14 @@ class StorefrontAccountRepository:
 
         `lock` holds them until commit, so two password setups for one email run one after the other.
         """
-        address = normalize_email(email)
         customers = (
-            self.customers.statement().where(Customer.email == address).order_by(Customer.created_at, Customer.id)
+            self.customers.statement()
+            .where(email_matches(Customer.email, email))
+            .order_by(Customer.created_at, Customer.id)
         )
         contacts = (
             self.contacts.statement()
-            .where(CustomerContact.email == address)
+            .where(email_matches(CustomerContact.email, email))
             .order_by(CustomerContact.created_at, CustomerContact.id)
         )
         if lock:

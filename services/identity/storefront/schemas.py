@@ -6,10 +6,10 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from contracts.identity import AccountType as AccountType
+from contracts.identity import ContactRole
 from kit.schemas import CamelModel
 from services.identity.accounts.schemas import LoginRequest, NewPassword
 from services.identity.companies.schemas import CompanySummary
-from services.identity.models import ContactRole
 
 
 class SetupPasswordRequest(CamelModel):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import StorefrontPasswordSet, StorefrontSignedIn
+from contracts.identity import ContactRole, StorefrontPasswordSet, StorefrontSignedIn
 from kit.context import RequestContext
 from kit.db import utcnow
 from kit.errors import Conflict, InvalidInput, Unauthorized
@@ -24,7 +24,7 @@ from services.identity.accounts.principals import PrincipalDirectory, contact_en
 from services.identity.accounts.service import BAD_CREDENTIALS
 from services.identity.companies.repository import CompanyRepository
 from services.identity.customers.repository import CustomerRepository
-from services.identity.models import Company, ContactRole, Customer, CustomerContact
+from services.identity.models import Company, Customer, CustomerContact
 from services.identity.storefront.events import account_entity
 from services.identity.storefront.repository import StorefrontAccount, StorefrontAccountRepository
 from services.identity.storefront.schemas import AccountType, SetupPasswordRequest, StorefrontLoginRequest

@@ -9,10 +9,11 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from contracts.identity import StaffRole
 from kit.pagination import encode_cursor, keyset_page
 from kit.repository import TenantRepository
-from services.identity.accounts.repository import MembershipRepository
-from services.identity.models import Invite, Membership, StaffRole, User
+from services.identity.accounts.repository import MembershipRepository, email_matches
+from services.identity.models import Invite, Membership, User
 
 # A keyset position before every membership: where the second page starts when the first held only the owner.
 _BEFORE_EVERYONE = encode_cursor(datetime(1970, 1, 1, tzinfo=UTC), uuid.UUID(int=0))
@@ -88,7 +89,7 @@ class InviteRepository(TenantRepository[Invite]):
 
     async def pending_for_email(self, email: str, now: datetime) -> Invite | None:
         invite: Invite | None = await self.session.scalar(
-            self.statement().where(Invite.email == email, _pending(now)).limit(1)
+            self.statement().where(email_matches(Invite.email, email), _pending(now)).limit(1)
         )
         return invite
 

@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, StringConstraints, WithJsonSchema
+from pydantic import StringConstraints, WithJsonSchema
 
+from contracts.identity import StaffRole
 from kit.schemas import CamelModel
-from services.identity.accounts.schemas import NewPassword, PersonName
-from services.identity.models import StaffRole
+from services.identity.accounts.schemas import EmailAddress, NewPassword, PersonName
 
 InviteStatus = Literal["PENDING", "EXPIRED"]
 # A role a member or an invite can be given: never OWNER (ownership moves only by transfer).
@@ -45,7 +45,7 @@ class OwnershipTransferRead(CamelModel):
 
 
 class InviteCreate(CamelModel):
-    email: EmailStr
+    email: EmailAddress
     # ADMIN or MEMBER; an invite never makes an owner.
     role: GrantableRole
 

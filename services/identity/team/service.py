@@ -14,6 +14,7 @@ from contracts.identity import (
     MembershipRemoved,
     MembershipRoleChanged,
     OwnershipTransferred,
+    StaffRole,
     UserCreated,
 )
 from kit.context import RequestContext
@@ -25,13 +26,13 @@ from services.identity.accounts.access import StaffAccess, staff_access
 from services.identity.accounts.events import membership_entity, user_entity
 from services.identity.accounts.passwords import PasswordGuard, hash_password, verify_password
 from services.identity.accounts.principals import PrincipalDirectory, staff_entry
-from services.identity.accounts.repository import UserRepository, normalize_email
+from services.identity.accounts.repository import UserRepository, stored_email
 from services.identity.accounts.service import BAD_CREDENTIALS, SignedIn, grant_membership, user_actor
 from services.identity.billing import service as billing
 from services.identity.billing.repository import CountersRepository
 from services.identity.companies.events import company_entity
 from services.identity.companies.repository import CompanyRepository
-from services.identity.models import Company, Invite, Membership, StaffRole, User
+from services.identity.models import Company, Invite, Membership, User
 from services.identity.team.events import invite_entity
 from services.identity.team.repository import (
     InviteRepository,
@@ -233,7 +234,7 @@ async def create_invite(
             errors=[{"field": "role", "message": "Choose ADMIN or MEMBER."}],
         )
     company_id = access.membership.company_id
-    email = normalize_email(request.email)
+    email = stored_email(request.email)
     if not await CompanyRepository(session).hold(company_id):
         raise NotFound("Company not found.")
     # Taken before the checks: with it, two invites of one company (same email or last seat) queue here.

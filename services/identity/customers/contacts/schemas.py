@@ -4,16 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import EmailStr
-
+from contracts.identity import ContactRole
 from kit.pagination import Page
 from kit.schemas import CamelModel
+from services.identity.accounts.schemas import EmailAddress
 from services.identity.customers.schemas import AccountStatus, OptionalText100, account_status
-from services.identity.models import ContactRole, Customer, CustomerContact
+from services.identity.models import Customer, CustomerContact
 
 
 class ContactCreate(CamelModel):
-    email: EmailStr
+    email: EmailAddress
     # Optional; blank reads as no name.
     name: OptionalText100 = None
     role: ContactRole

@@ -18,7 +18,7 @@ from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import CustomerAccess, customer_access
 from services.identity.accounts.principals import PrincipalDirectory, contact_entry
-from services.identity.accounts.repository import normalize_email
+from services.identity.accounts.repository import email_key, stored_email
 from services.identity.customers.contacts.events import contact_entity
 from services.identity.customers.contacts.schemas import (
     ContactCreate,
@@ -60,10 +60,10 @@ async def add_contact(
 ) -> CustomerContact:
     """Add a contact to `customer`, whose row the caller holds locked (so its own email cannot change to this
     one, nor the customer vanish, meanwhile). The answer is the contact as written."""
-    email = normalize_email(request.email)
+    email = stored_email(request.email)
     # Sign-in matches email and password within the company: the same person twice under one customer
     # would make it a guess.
-    if email == customer.email:
+    if email_key(email) == email_key(customer.email):
         raise _email_conflict(PRIMARY_EMAIL)
     now = utcnow()
     contact = CustomerContact(
