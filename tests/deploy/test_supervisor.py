@@ -108,6 +108,10 @@ class Supervisor:
         assert len(self.children) == PROCESSES, f"expected {PROCESSES} processes, found {self.children}"
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def supervisor(arguments: list[str], env: dict[str, str], output: Path) -> Iterator[Supervisor]:
     """`python -m deploy.local` as `make up` runs it; whatever it leaves behind is killed afterwards, so a
@@ -120,6 +124,9 @@ def supervisor(arguments: list[str], env: dict[str, str], output: Path) -> Itera
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # As in a terminal, where Ctrl-C reaches it: a suite started in the background (`pytest &`, CI)
+            # hands its children SIGINT ignored, and `make up` leaves an ignored signal ignored.
+            preexec_fn=_interruptible,
         )
     started = Supervisor(process, output)
     try:
