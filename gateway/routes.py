@@ -160,6 +160,7 @@ ROUTES: tuple[Route, ...] = (
     Route(ANY_METHOD, _store("/products"), "catalog", STOREFRONT, prefix=True),
     Route(GET, _store("/categories"), "catalog", STOREFRONT),
     Route(ANY_METHOD, _store("/orders"), "orders", STOREFRONT, prefix=True),
+    Route(ANY_METHOD, _store("/cart"), "orders", STOREFRONT, prefix=True),
     Route(ANY_METHOD, _store("/documents"), "orders", STOREFRONT, prefix=True),
 )
 

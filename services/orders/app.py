@@ -9,22 +9,44 @@ from kit.consumer import EventConsumer
 from kit.purge import PurgePlan
 from kit.service import ServiceSpec, create_service_app
 from kit.settings import PlatformSettings
+from services.orders.cart import endpoints as cart_endpoints
+from services.orders.catalog_copy import events as catalog_copy_events
+from services.orders.directory import events as directory_events
 from services.orders.models import Base
+from services.orders.orders import endpoints as order_endpoints
 from services.orders.settings import OrdersSettings
 from services.orders.tenants import endpoints as tenant_endpoints
 from services.orders.tenants import events as tenant_events
 
 consumer = EventConsumer("orders")
 tenant_events.register(consumer)
+catalog_copy_events.register(consumer)
+directory_events.register(consumer)
 
 SPEC = ServiceSpec(
     name="orders",
     title="Orders",
     metadata=Base.metadata,
     migrations=Path(__file__).parent / "migrations",
-    routers=[tenant_endpoints.router],
+    # The tenant endpoints first: `/api/v1/orders/limits` is theirs, never an order id.
+    routers=[tenant_endpoints.router, order_endpoints.router, order_endpoints.storefront_router, cart_endpoints.router],
     consumer=consumer,
-    purge=PurgePlan(tables=("tenants",)),
+    # Children before their parents: an order's lines and status history, then the order.
+    purge=PurgePlan(
+        tables=(
+            "cart_items",
+            "order_items",
+            "order_status_changes",
+            "orders",
+            "order_counters",
+            "price_overrides",
+            "products",
+            "addresses",
+            "people",
+            "customers",
+            "tenants",
+        )
+    ),
 )
 
 

@@ -20,12 +20,15 @@ from services.catalog.app import SPEC as CATALOG
 from services.identity.app import SPEC as IDENTITY
 from services.identity.app import create_app as create_identity_app
 from services.identity.settings import IdentitySettings
+from services.orders.app import SPEC as ORDERS
 from tests.catalog.conftest import catalog  # noqa: F401 (the fixture, for this directory's tests)
 from tests.catalog.support import Catalog
 from tests.conftest import DatabaseFactory, start_app
-from tests.contracts.flows import catalog_flows, identity_flows
+from tests.contracts.flows import catalog_flows, identity_flows, orders_flows
 from tests.identity.conftest import Identity
-from tests.support.events import wait_until_processed
+from tests.orders.conftest import orders  # noqa: F401 (the fixture, for this directory's tests)
+from tests.support.events import publish_event, wait_until_processed
+from tests.support.services import RunningService
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,12 @@ async def every_event(identity: Identity) -> list[EventEnvelope]:
 
 
 @pytest.fixture(scope="module")
-async def produced(contract_identity: Identity, catalog: Catalog) -> Produced:  # noqa: F811 (the fixture above)
+async def produced(
+    contract_identity: Identity,
+    catalog: Catalog,  # noqa: F811 (the fixture above)
+    orders: RunningService,  # noqa: F811 (the fixture above)
+    platform: PlatformSettings,
+) -> Produced:
     identity = contract_identity
     account = await identity_flows(identity)
     company_id = uuid.UUID(account.company_id)
@@ -78,7 +86,30 @@ async def produced(contract_identity: Identity, catalog: Catalog) -> Produced:  
     await wait_until_processed(catalog.service.database, CATALOG.metadata, *needed)
     await catalog_flows(catalog, company_id, uuid.UUID(account.customer_id))
 
+    # Orders learns the company, customer and products from both producers' events (catalog's relayed by hand:
+    # its fixture runs no relay), then raises its own.
+    catalog_events = await catalog.events(company_id)
+    await publish_event(platform, *catalog_events)
+    [restored] = [envelope for envelope in catalog_events if envelope.type == "ProductRestored"]
+    await wait_until_processed(orders.database, ORDERS.metadata, *needed, restored)
+    await orders_flows(orders, company_id, uuid.UUID(account.customer_id), restored.entity.id)
+
     return Produced(
-        by_service={"identity": await every_event(identity), "catalog": await catalog.events(company_id)},
+        by_service={
+            "identity": await every_event(identity),
+            "catalog": catalog_events,
+            "orders": await outbox_events(orders, company_id),
+        },
         identity=identity,
     )
+
+
+async def outbox_events(service: RunningService, company_id: uuid.UUID) -> list[EventEnvelope]:
+    """A service's events about `company_id` in its outbox, oldest first."""
+    outbox = ORDERS.metadata.tables["outbox"]
+    statement = (
+        select(outbox.c.payload).where(outbox.c.company_id == company_id).order_by(outbox.c.created_at, outbox.c.id)
+    )
+    async with service.database.sessionmaker() as session:
+        payloads = (await session.scalars(statement)).all()
+    return [EventEnvelope.model_validate(payload) for payload in payloads]

@@ -10,6 +10,7 @@ from tests.catalog.support import OVERRIDES, PRODUCTS, Catalog
 from tests.identity.conftest import Identity
 from tests.identity.people import company_of, create_address, create_contact, create_customer
 from tests.identity.staff import PASSWORD, invite, join
+from tests.support.services import RunningService
 
 STOREFRONT_PASSWORD = "storefront-pass-1"
 
@@ -133,3 +134,21 @@ async def catalog_flows(catalog: Catalog, company_id: uuid.UUID, customer_id: uu
     doomed = await catalog.create_product(company_id)
     await catalog.set_override(company_id, customer_id, doomed["id"], "1.50")
     ok(await client.delete(f"{PRODUCTS}/{doomed['id']}", headers=staff), 204)  # PriceOverrideRemoved, ProductDeleted
+
+
+async def orders_flows(orders: RunningService, company_id: uuid.UUID, customer_id: uuid.UUID, product_id: str) -> None:
+    """Every orders event type, for a company, customer and product orders knows from the others' events."""
+    owner = orders.headers(company_id)
+    body = {
+        "customerId": str(customer_id),
+        "items": [{"productId": product_id, "quantity": 3}],
+        "shippingAddress": {"line1": "1 Harbour Road", "city": "Portsmouth", "postalCode": "PO1 3AX", "country": "GB"},
+        "poNumber": "PO-1",
+    }
+    shipped = ok(await orders.client.post("/api/v1/orders", json=body, headers=owner), 201)  # OrderPlaced
+    ok(
+        await orders.client.post(f"/api/v1/orders/{shipped['id']}/status", json={"status": "CONFIRMED"}, headers=owner)
+    )  # OrderStatusChanged
+    ok(
+        await orders.client.post(f"/api/v1/orders/{shipped['id']}/cancel", json={"reason": "Duplicate"}, headers=owner)
+    )  # OrderCancelled

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 import contracts.catalog
 import contracts.identity
+import contracts.orders
 from kit.consumer import EventConsumer
 from kit.db import Database
 from kit.events import Event, EventEnvelope
@@ -33,6 +34,7 @@ from tests.contracts.conftest import Produced
 PRODUCERS: dict[str, tuple[type[Event], ...]] = {
     "identity": contracts.identity.EVENTS,
     "catalog": contracts.catalog.EVENTS,
+    "orders": contracts.orders.EVENTS,
 }
 CONTRACTS: dict[str, tuple[str, type[Event]]] = {
     event.routing_key(): (producer, event) for producer, events in PRODUCERS.items() for event in events
@@ -96,10 +98,10 @@ class Applied:
 @pytest.fixture(scope="module")
 async def applied(produced: Produced, new_database: DatabaseFactory) -> AsyncIterator[dict[str, Applied]]:
     """Every consumer applies, one by one in production order, the produced envelopes of the types it
-    registers. Identity applies catalog's on the database they were produced for (its usage needs the
+    registers. Identity applies catalog's and orders' on the database they were produced for (its usage needs the
     company there); the others on fresh databases of their own."""
-    # Identity's flows ran before catalog's, which used what identity raised.
-    everything = [*produced.by_service["identity"], *produced.by_service["catalog"]]
+    # Identity's flows ran before catalog's, which used what identity raised; orders' last, using both.
+    everything = [*produced.by_service["identity"], *produced.by_service["catalog"], *produced.by_service["orders"]]
     results: dict[str, Applied] = {}
     opened: list[Database] = []
     for spec in CONSUMING_SERVICES:

@@ -1,5 +1,5 @@
-"""Identity's view of usage it does not count itself: active products, as catalog's events report them,
-the newest count by its version whatever order the events arrive in."""
+"""Identity's view of usage it does not count itself: active products and this month's orders, as catalog's and
+orders' events report them, the newest count by its version whatever order the events arrive in."""
 
 import uuid
 from decimal import Decimal
@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from contracts.catalog import CATALOG_ENTITY, PRODUCT_ENTITY, ProductCreated, ProductsImported, ProductStatus
+from contracts.orders import ORDER_ENTITY, OrderPlaced, OrderStatus, PlacedBy
+from kit.db import utcnow
 from kit.events import Actor, EntityRef, Event, EventEnvelope
 from services.identity.billing.usage import on_active_products_changed
 from services.identity.models import Base, UsageCounter
@@ -138,3 +140,56 @@ async def test_a_batch_is_applied_in_one_statement_whatever_its_size(identity: I
     # Which companies exist, then the newest count of each in one guarded upsert: not a statement per event.
     assert applied == ["SELECT companies", "INSERT usage_counters"]
     assert [await products_in_use(identity, account) for account in accounts] == [50, 50]
+
+
+def order_placed(company_id: str, number: int, month: str, orders_this_month: int) -> EventEnvelope:
+    """Orders' OrderPlaced (the contract's own JSON) for the company's `number`th order, in `month`."""
+    order_id = uuid.uuid4()
+    now = utcnow()
+    event = OrderPlaced(
+        id=order_id,
+        number=f"SO-{number:06d}",
+        status=OrderStatus.PENDING,
+        customer_id=None,
+        customer_name=None,
+        placed_by=PlacedBy(type="USER", id=uuid.uuid4(), name="Ada"),
+        items=[],
+        currency="USD",
+        subtotal=Decimal("0.00"),
+        total=Decimal("0.00"),
+        shipping_address=None,
+        po_number=None,
+        notes=None,
+        requested_delivery_date=None,
+        created_at=now,
+        month=month,
+        orders_this_month=orders_this_month,
+        orders_this_month_version=number,
+    )
+    return _envelope(event, company_id, EntityRef(type=ORDER_ENTITY, id=str(order_id), version=1))
+
+
+async def orders_this_month(identity: Identity, account: dict[str, Any]) -> int:
+    response = await identity.client.get("/api/v1/subscription", headers=identity.owner_of(account))
+    assert response.status_code == 200, response.text
+    count: int = response.json()["usage"]["ordersThisMonth"]
+    return count
+
+
+async def test_orders_placed_this_month_set_the_companys_order_usage_newest_count_first(identity: Identity) -> None:
+    account = await identity.signup()
+    company_id = account["company"]["id"]
+    await wait_for_consumer(identity.platform, "identity")
+    this_month = f"{utcnow():%Y-%m}"
+    # Last month's orders count toward last month only; of this month's, the highest number's count wins,
+    # whatever order they arrive in.
+    events = [
+        order_placed(company_id, 7, "2020-01", 7),
+        order_placed(company_id, 10, this_month, 3),
+        order_placed(company_id, 9, this_month, 2),
+    ]
+
+    await publish_event(identity.platform, *events)
+    await wait_until_processed(identity.database, Base.metadata, *events)
+
+    assert await orders_this_month(identity, account) == 3

@@ -18,10 +18,12 @@ router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 )
 async def get_order_limits(context: Context, session: Session) -> OrderLimits:
     """The monthly order limit (`null` = unlimited), this month's count, the trial end, and whether orders are taken."""
-    tenant = await service.get_tenant(session, context.require_company())
+    company_id = context.require_company()
+    tenant = await service.get_tenant(session, company_id)
+    now = utcnow()
     return OrderLimits(
         max_orders_per_month=tenant.max_orders_per_month,
-        orders_this_month=0,
+        orders_this_month=await service.orders_this_month(session, company_id, now),
         trial_ends_at=tenant.trial_ends_at,
-        accepting_orders=service.accepts_orders(tenant, utcnow()),
+        accepting_orders=service.accepts_orders(tenant, now),
     )

@@ -1,8 +1,6 @@
 """Identity's company and subscription events, applied to orders' tenant read model; and a company's
 deletion, which purges everything orders holds of it."""
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.identity import CompanyCreated, CompanyDeleted, CompanyUpdated, SubscriptionChanged, TrialStarted
@@ -10,7 +8,7 @@ from kit import purge
 from kit.consumer import EventConsumer, newest_per_entity
 from kit.events import EventEnvelope
 from services.orders.tenants import service
-from services.orders.tenants.service import CompanyState, SubscriptionState
+from services.orders.tenants.service import CompanyState, SubscriptionState, company_id_of, version_of
 
 COMPANY_EVENTS: dict[str, type[CompanyCreated | CompanyUpdated]] = {
     event.event_type: event for event in (CompanyCreated, CompanyUpdated)
@@ -30,7 +28,7 @@ async def on_company_changed(session: AsyncSession, events: list[EventEnvelope])
     states = []
     for envelope in newest_per_entity(events):
         company = COMPANY_EVENTS[envelope.type].model_validate(envelope.data)
-        states.append(CompanyState(_company_id(envelope), _version(envelope), company.name, company.slug))
+        states.append(CompanyState(company_id_of(envelope), version_of(envelope), company.name, company.slug))
     await service.record_companies(session, states)
 
 
@@ -41,8 +39,8 @@ async def on_subscription_changed(session: AsyncSession, events: list[EventEnvel
         subscription = SUBSCRIPTION_EVENTS[envelope.type].model_validate(envelope.data)
         states.append(
             SubscriptionState(
-                company_id=_company_id(envelope),
-                version=_version(envelope),
+                company_id=company_id_of(envelope),
+                version=version_of(envelope),
                 plan_code=subscription.plan_code,
                 status=subscription.status,
                 trial_ends_at=subscription.trial_ends_at,
@@ -50,16 +48,3 @@ async def on_subscription_changed(session: AsyncSession, events: list[EventEnvel
             )
         )
     await service.record_subscriptions(session, states)
-
-
-def _company_id(envelope: EventEnvelope) -> uuid.UUID:
-    if envelope.company_id is None:
-        raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
-    return envelope.company_id
-
-
-def _version(envelope: EventEnvelope) -> int:
-    # Without a version nothing says whether it is newer than what is stored: refused, so it is dead-lettered.
-    if envelope.entity.version is None:
-        raise ValueError(f"{envelope.type} event {envelope.id} carries no entity version")
-    return envelope.entity.version

@@ -3,14 +3,30 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import utcnow
+from kit.db import ReadOnlySession, utcnow
 from kit.errors import ServiceUnavailable
+from kit.events import EventEnvelope
 from services.orders.models import Tenant
-from services.orders.tenants.repository import LocalTenantRepository, upsert_newer_tenants
+from services.orders.tenants.repository import LocalTenantRepository, month_count, upsert_newer_tenants
+
+
+def company_id_of(envelope: EventEnvelope) -> uuid.UUID:
+    """The company an event of identity's or catalog's is about; every read model row belongs to one."""
+    if envelope.company_id is None:
+        raise ValueError(f"{envelope.type} event {envelope.id} has no companyId")
+    return envelope.company_id
+
+
+def version_of(envelope: EventEnvelope) -> int:
+    """The entity's version after the event: what orders a read model's changes, never the producer's clock."""
+    # Without a version nothing says whether it is newer than what is stored: refused, so it is dead-lettered.
+    if envelope.entity.version is None:
+        raise ValueError(f"{envelope.type} event {envelope.id} carries no entity version")
+    return envelope.entity.version
 
 
 @dataclass(frozen=True)
@@ -89,3 +105,17 @@ def accepts_orders(tenant: Tenant, now: datetime) -> bool:
     if tenant.subscription_status == "TRIALING":
         return tenant.trial_ends_at is None or now < tenant.trial_ends_at
     return tenant.subscription_status in PAID_STATUSES
+
+
+async def orders_this_month(session: ReadOnlySession, company_id: uuid.UUID, now: datetime) -> int:
+    """Orders placed this calendar month (UTC): the counter's, unless it still counts an earlier month."""
+    counted = await month_count(session, company_id)
+    if counted is None:
+        return 0
+    month, orders = counted
+    return orders if month == first_of_month(now) else 0
+
+
+def first_of_month(now: datetime) -> date:
+    """The first day of `now`'s calendar month in UTC: what `order_counters.month` holds."""
+    return now.astimezone(UTC).date().replace(day=1)

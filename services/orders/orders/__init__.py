@@ -1,0 +1,1 @@
+"""Orders themselves: placing them (staff, integrators, storefront buyers), numbering, limits, lifecycle, lists."""
