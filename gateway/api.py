@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from gateway.idempotency import MAX_STORED_BODY_BYTES, Claim, Replay, fingerprint, requested_key
 from gateway.pipeline import Caller, Gateway, Outcome, forwardable_headers
 from gateway.routes import GATEWAY, STORE_PREFIX, STOREFRONT_UPSTREAM_PREFIX, RouteMatch
 from gateway.upstreams import response_headers
@@ -39,16 +40,62 @@ async def proxy(request: Request, gateway: Gateway) -> Response:
     gateway.check_csrf(request, match, caller)
     if match.route.service == GATEWAY:
         return await _gateway_owned(gateway, caller)
+    claimed = await _idempotency_claim(request, gateway, caller, match)
+    if isinstance(claimed, Replay):
+        return claimed.response
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
-    outcome = await gateway.forward(
-        match,
-        caller,
-        request.method,
-        query=request.url.query,
-        headers=forwardable_headers(request),
-        content=request.stream() if has_body else None,
-    )
-    return await _to_response(request, gateway, caller, outcome, match)
+    if claimed is None:
+        outcome = await gateway.forward(
+            match,
+            caller,
+            request.method,
+            query=request.url.query,
+            headers=forwardable_headers(request),
+            content=request.stream() if has_body else None,
+        )
+        return await _to_response(request, gateway, caller, outcome, match)
+    claim, body = claimed
+    try:
+        outcome = await gateway.forward(
+            match, caller, request.method, query=request.url.query, headers=forwardable_headers(request), content=body
+        )
+        upstream = outcome.response
+        if _declared_length(upstream) > MAX_STORED_BODY_BYTES:
+            # Known too big to keep: relayed as usual, and the key is free again.
+            await gateway.idempotency.release(claim)
+            return await _to_response(request, gateway, caller, outcome, match)
+        try:
+            await upstream.aread()
+        finally:
+            await upstream.aclose()
+        response = await _to_response(request, gateway, caller, outcome, match)
+        await gateway.idempotency.complete(claim, response)
+    except BaseException:
+        # Nothing (or nothing known) was answered: the same key may try again.
+        await gateway.idempotency.release(claim)
+        raise
+    return response
+
+
+async def _idempotency_claim(
+    request: Request, gateway: Gateway, caller: Caller, match: RouteMatch
+) -> tuple[Claim, bytes] | Replay | None:
+    """For a POST with an `Idempotency-Key`: the claim on the key (with the body it was read for), or the
+    kept answer to replay. None when the call goes through as any other: no key, a call that signs in,
+    or a caller with no company or principal to keep answers for (signing up or in)."""
+    if request.method != "POST":
+        return None
+    key = requested_key(request)
+    principal = caller.principal
+    if key is None or match.route.session != "none" or caller.company_id is None or principal.id is None:
+        return None
+    # Refused before anything is looked up: a kept answer is only for a caller still allowed to ask.
+    gateway.authorize(match, caller, request.method)
+    body = await request.body()
+    store = gateway.idempotency
+    record_key = store.record_key(str(caller.company_id), principal, key)
+    begun = await store.begin(record_key, fingerprint(request.method, request.scope["path"], request.url.query, body))
+    return begun if isinstance(begun, Replay) else (begun, body)
 
 
 async def _gateway_owned(gateway: Gateway, caller: Caller) -> Response:
@@ -92,6 +139,11 @@ BUFFERED_RESPONSE_BYTES = 256 * 1024
 def _small(upstream: httpx.Response) -> bool:
     length = upstream.headers.get("content-length")
     return length is not None and length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES
+
+
+def _declared_length(upstream: httpx.Response) -> int:
+    length = upstream.headers.get("content-length")
+    return int(length) if length is not None and length.isdigit() else 0
 
 
 async def _relay(upstream: httpx.Response) -> AsyncIterator[bytes]:

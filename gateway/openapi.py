@@ -2,7 +2,8 @@
 
 The services document their own bodies and the problems their endpoints raise; the merge adds what
 only the gateway knows: who may call each operation (security), the problems the gateway itself
-answers on any route (400, 401, 403, 413, 429), and one `Problem` schema for every error.
+answers on any route (400, 401, 403, 413, 429), the `Idempotency-Key` of each POST, and one `Problem`
+schema for every error.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.csrf import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS
+from gateway.idempotency import IDEMPOTENCY_HEADER, REPLAYED_HEADER
 from gateway.routes import GATEWAY, STORE_PREFIX, Access, Route, RouteTable, public_path_of
 from gateway.sessions import STAFF_COOKIE, STOREFRONT_COOKIE
 from gateway.upstreams import Upstreams
@@ -88,6 +90,34 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     409: "Conflict",
     422: "Invalid request (the `errors` list names each refused field)",
     503: "Service unavailable",
+}
+# On every POST that does not sign in: see gateway/idempotency.py.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the first answer to a POST with this key is kept for 24 hours per "
+    "company, caller and key, and the same request with the same key gets it back (with "
+    f"`{REPLAYED_HEADER}: true`) instead of being done again. The same key with a different method, path, "
+    "query or body is 422; while the first is still being processed, 409 (with `Retry-After`). Server "
+    "errors are not kept, so a retry goes through. Only used when the caller is signed in or uses an API "
+    "key. 1 to 255 printable ASCII characters, e.g. a UUID.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$",
+    },
+}
+REPLAYED_HEADER_SCHEMA: dict[str, Any] = {
+    "description": "`true` when this is the kept answer to an earlier request with the same `Idempotency-Key`.",
+    "required": False,
+    "schema": {"type": "string", "enum": ["true"]},
+}
+RETRY_AFTER_HEADER = "Retry-After"
+IDEMPOTENCY_PROBLEMS: dict[str, str] = {
+    "409": "Conflict (also: a request with the same `Idempotency-Key` is still being processed)",
+    "422": "Invalid request (also: the `Idempotency-Key` was used for a different request)",
 }
 # A storefront slug as identity accepts it (services/identity/companies/service.py).
 SLUG_SCHEMA = {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "minLength": 3, "maxLength": 50}
@@ -184,6 +214,8 @@ def merge(documents: dict[str, dict[str, Any]], routes: RouteTable, missing: lis
         if public.startswith(STORE_PREFIX):
             _add_slug_parameter(operation)
         _document_problems(operation, public)
+        if method == "post" and service != GATEWAY and found.route.session == "none":
+            _add_idempotency(operation)
         merged["paths"].setdefault(public, {})[method] = operation
     for name in FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
@@ -242,6 +274,20 @@ def _document_problems(operation: dict[str, Any], path: str) -> None:
             response["headers"] = {"Retry-After": {**RETRY_AFTER, "required": True}}
         elif status == "503":
             response["headers"] = {"Retry-After": {**RETRY_AFTER, "required": False}}
+
+
+def _add_idempotency(operation: dict[str, Any]) -> None:
+    """The `Idempotency-Key` a POST may carry, and what it adds to the answers (gateway.idempotency)."""
+    operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY_PARAMETER))
+    responses: dict[str, Any] = operation["responses"]
+    for status, text in IDEMPOTENCY_PROBLEMS.items():
+        responses.setdefault(
+            status, {"description": text, "content": {PROBLEM_CONTENT_TYPE: {"schema": dict(PROBLEM_REF)}}}
+        )
+    responses["409"].setdefault("headers", {}).setdefault(RETRY_AFTER_HEADER, {**RETRY_AFTER, "required": False})
+    for response in responses.values():
+        # Any answer but a server error is kept, so any may come back as a replay.
+        response.setdefault("headers", {})[REPLAYED_HEADER] = copy.deepcopy(REPLAYED_HEADER_SCHEMA)
 
 
 def _is_error(status: str) -> bool:

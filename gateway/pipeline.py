@@ -20,6 +20,7 @@ from contracts.redis import ApiKeyEntry, PrincipalEntry, StorefrontEntry
 from gateway import csrf
 from gateway.api_keys import ApiKeyDirectory, bearer_key
 from gateway.csrf import SAFE_METHODS
+from gateway.idempotency import IdempotencyStore
 from gateway.ratelimit import allowances
 from gateway.routes import Access, RouteMatch, RouteTable, SessionEffect
 from gateway.sessions import (
@@ -115,6 +116,9 @@ class Gateway:
         self.storefronts = StorefrontDirectory(redis, namespace, upstreams)
         self.api_keys = ApiKeyDirectory(redis, namespace, upstreams)
         self.limiter = WindowLimiter(redis, namespace)
+        self.idempotency = IdempotencyStore(
+            redis, namespace, upstream_timeout_seconds=settings.upstream_timeout_seconds
+        )
 
     # -- identifying the caller -------------------------------------------------------------
 
