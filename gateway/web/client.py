@@ -80,10 +80,11 @@ class PageClient:
         await outcome.response.aread()
         return ApiResult(outcome.response.status_code, _json_of(outcome.response))
 
-    async def download(self, path: str, *, accept: str, media_type: str, filename: str) -> Response:
+    async def download(self, path: str, *, accept: str, media_type: str, filename: str, query: str = "") -> Response:
         """A file relayed as the service streams it, never held whole here; a refusal is the page's error."""
         match = self.gateway.routes.match("GET", path)
-        upstream = (await self.gateway.forward(match, self.caller, "GET", headers=[("accept", accept)])).response
+        forwarded = await self.gateway.forward(match, self.caller, "GET", query=query, headers=[("accept", accept)])
+        upstream = forwarded.response
         if not upstream.is_success:
             await upstream.aread()
             raise problem(ApiResult(upstream.status_code, _json_of(upstream)))

@@ -277,7 +277,7 @@ async def test_an_unknown_storefront_address_is_a_page_in_the_storefront_frame(
         company = await open_catalog(owner)
     slug = company["slug"]
 
-    response = await page.goto(f"{base}/store/{slug}/cart")
+    response = await page.goto(f"{base}/store/{slug}/no-such-page")
     assert response is not None
     assert response.status == 404
     assert (response.headers.get("content-type") or "").startswith("text/html")

@@ -243,6 +243,7 @@ async def test_the_sidebar_lists_each_areas_registered_entry_in_order(gateway: G
     entries = re.findall(r'<a class="nav-item[^"]*" href="([^"]+)" data-testid="nav-[^"]+">([^<]+)</a>', dashboard.text)
     assert entries == [
         ("/dashboard", "Overview"),
+        ("/dashboard/orders", "Orders"),
         ("/dashboard/customers", "Customers"),
         ("/dashboard/products", "Products"),
         ("/dashboard/team", "Team"),

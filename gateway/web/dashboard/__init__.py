@@ -10,6 +10,7 @@ from gateway.web.dashboard import (
     customer_addresses,
     customer_contacts,
     customers,
+    orders,
     overview,
     products,
     settings,
@@ -28,5 +29,6 @@ for area in (
     team,
     api_keys,
     products,
+    orders,
 ):
     router.include_router(area.router)

@@ -1,18 +1,74 @@
 """The dashboard's audit log: who did what, newest first, a page at a time."""
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
 from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
 from gateway.web.forms import page_status
+from gateway.web.money import format_money
 from gateway.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
 
 AUDIT_PAGE_SIZE = 25
+
+
+# -- what an entry did, in words ------------------------------------------------------------------------
+# An entry's metadata is its event's data (camelCase, as published); each describer reads the fields it
+# knows and the page falls back to the bare action when one is missing.
+
+
+def _status(value: Any) -> str:
+    return str(value).upper()
+
+
+def _order_placed(data: dict[str, Any]) -> str:
+    placed_by = data.get("placedBy") or {}
+    who = placed_by.get("name") or ""
+    total = format_money(data["total"], data.get("currency")) if data.get("total") is not None else ""
+    text = f"{data['number']} placed" + (f" by {who}" if who else "")
+    if placed_by.get("onBehalfOf"):
+        text += f" on behalf of {data.get('customerName') or 'a customer'}"
+    elif data.get("customerName"):
+        text += f" for {data['customerName']}"
+    else:
+        text += " (internal order)"
+    return text + (f", total {total}" if total else "")
+
+
+def _order_status_changed(data: dict[str, Any]) -> str:
+    return f"{data['number']} {_status(data['fromStatus'])} → {_status(data['toStatus'])}"
+
+
+def _order_cancelled(data: dict[str, Any]) -> str:
+    reason = data.get("reason")
+    return f"{data['number']} cancelled (was {_status(data['fromStatus'])})" + (
+        f": “{reason}”" if reason else ", no reason given"
+    )
+
+
+DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "OrderPlaced": _order_placed,
+    "OrderStatusChanged": _order_status_changed,
+    "OrderCancelled": _order_cancelled,
+}
+
+
+def describe(entry: dict[str, Any]) -> str | None:
+    """The entry in words, when its action has a describer and its metadata the fields it reads."""
+    describer = DESCRIBERS.get(str(entry.get("action")))
+    metadata = entry.get("metadata")
+    if describer is None or not isinstance(metadata, dict):
+        return None
+    try:
+        return describer(metadata)
+    except (KeyError, TypeError):
+        return None
 
 
 nav_entry(NavEntry("audit_log", "Audit log", "/dashboard/audit-log", 50, needs=("GET", "/api/v1/audit-logs")))
@@ -31,7 +87,9 @@ async def audit_log(request: Request) -> Response:
         return frame
     context = {
         **frame,
-        "entries": page.body.get("items", []) if page.ok else [],
+        "entries": [{**entry, "description": describe(entry)} for entry in page.body.get("items", [])]
+        if page.ok
+        else [],
         "next_cursor": page.body.get("nextCursor") if page.ok else None,
         "first_page": cursor is None,
         "error": None if page.ok else page.detail,

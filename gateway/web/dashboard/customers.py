@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem
 from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
+from gateway.web.dashboard.orders import ORDERS_API, customer_orders_url, recent_orders_query
 from gateway.web.dashboard.prices import PRICES_API, PriceForms, picker_query, price_routes, prices_panel, prices_query
 from gateway.web.forms import FormState, Refused, banner, go, page_status, show_again, submit, verified_form
 from gateway.web.rendering import flash_messages, render
@@ -246,13 +247,16 @@ async def _customer_page(
 ) -> Response:
     path = customer_path(customer_id)
     product_search = request.query_params.get("product_q", "").strip()
-    frame, customer, contacts, addresses, prices, products = await asyncio.gather(
-        dashboard_frame(request, client, "customers"),
-        client.call("GET", path),
-        client.call("GET", f"{path}/contacts"),
-        client.call("GET", f"{path}/addresses"),
-        client.call("GET", PRICES_API, query=prices_query(request, "customerId", customer_id)),
-        client.call("GET", "/api/v1/products", query=picker_query(product_search, status="ACTIVE")),
+    (frame, customer, contacts, addresses, prices, products), orders = await asyncio.gather(
+        asyncio.gather(
+            dashboard_frame(request, client, "customers"),
+            client.call("GET", path),
+            client.call("GET", f"{path}/contacts"),
+            client.call("GET", f"{path}/addresses"),
+            client.call("GET", PRICES_API, query=prices_query(request, "customerId", customer_id)),
+            client.call("GET", "/api/v1/products", query=picker_query(product_search, status="ACTIVE")),
+        ),
+        client.call("GET", ORDERS_API, query=recent_orders_query(customer_id)),
     )
     if isinstance(frame, Response):
         return frame
@@ -272,6 +276,10 @@ async def _customer_page(
         "addresses": addresses.body["items"] if addresses.ok else [],
         "addresses_error": None if addresses.ok else addresses.detail,
         "address_form": address_form or FormState(),
+        "orders": orders.body.get("items", []) if orders.ok else [],
+        "orders_error": None if orders.ok else orders.detail,
+        "more_orders": bool(orders.body.get("nextCursor")) if orders.ok else False,
+        "orders_url": customer_orders_url(customer_id),
         **prices_panel(
             request,
             page_of(customer_id),

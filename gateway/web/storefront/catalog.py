@@ -1,11 +1,13 @@
 """The storefront's landing page and its catalog: products on sale, one product."""
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.web.client import id_or_404, problem
+from gateway.web.client import PageClient, id_or_404, problem
 from gateway.web.rendering import render
 from gateway.web.storefront.frame import store_api, store_client, store_frame, store_of
 
@@ -23,15 +25,28 @@ async def storefront(request: Request, slug: str) -> Response:
 
 @router.get("/store/{slug}/catalog")
 async def catalog(request: Request, slug: str) -> Response:
-    """Products on sale; the API decides which prices the caller sees (theirs, the list's, or none for guests)."""
     client = await store_client(request, slug)
+    return await catalog_page(request, client, request.query_params)
+
+
+async def catalog_page(
+    request: Request,
+    client: PageClient,
+    params: Mapping[str, str],
+    extra: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Products on sale; the API decides which prices the caller sees (theirs, the list's, or none for guests).
+
+    `params` are the page's search, category and cursor (the query string, or an add-to-cart form's copy of it);
+    `extra` what an action on the page adds to it (cart.py's add-to-cart answer)."""
     store = store_of(client)
-    params = request.query_params
     search = params.get("q", "").strip()
     category = params.get("category", "").strip()
-    cursor = params.get("cursor")
+    cursor = params.get("cursor") or None
     filters = {key: value for key, value in (("q", search), ("category", category)) if value}
-    query = {"limit": str(CATALOG_PAGE_SIZE), **filters, **({"cursor": cursor} if cursor else {})}
+    here = {**filters, **({"cursor": cursor} if cursor else {})}
+    query = {"limit": str(CATALOG_PAGE_SIZE), **here}
     frame, page, categories = await asyncio.gather(
         store_frame(client),
         client.call("GET", store_api(client, "/products"), query=urlencode(query)),
@@ -55,19 +70,36 @@ async def catalog(request: Request, slug: str) -> Response:
         "first_url": base + (f"?{urlencode(filters)}" if filters else ""),
         "next_url": f"{base}?{urlencode({**filters, 'cursor': next_cursor})}" if next_cursor else None,
         "first_page": cursor is None,
+        "cursor": cursor or "",
+        # This very page (filters and cursor), where an add-to-cart answer's history entry points.
+        "page_url": f"{base}?{urlencode(here)}" if here else base,
         "login_url": f"/store/{store.slug}/login?next={base}",
+        **(extra or {}),
     }
-    return render(request, "store_catalog.html", context)
+    return render(request, "store_catalog.html", context, status_code=status_code)
 
 
 @router.get("/store/{slug}/catalog/{product_id}")
 async def catalog_product(request: Request, slug: str, product_id: str) -> Response:
     client = await store_client(request, slug)
+    return await product_page(request, client, id_or_404(product_id, "product"))
+
+
+async def product_page(
+    request: Request, client: PageClient, product_id: str, extra: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    """One product; `extra` is what an action on the page adds to it (cart.py's add-to-cart answer)."""
     store = store_of(client)
-    path = store_api(client, f"/products/{id_or_404(product_id, 'product')}")
+    path = store_api(client, f"/products/{product_id}")
     frame, product = await asyncio.gather(store_frame(client), client.call("GET", path))
     if not product.ok:
         raise problem(product)
     page_path = f"/store/{store.slug}/catalog/{product.body['id']}"
-    context = {**frame, "product": product.body, "login_url": f"/store/{store.slug}/login?next={page_path}"}
-    return render(request, "store_product.html", context)
+    context = {
+        **frame,
+        "product": product.body,
+        "page_url": page_path,
+        "login_url": f"/store/{store.slug}/login?next={page_path}",
+        **(extra or {}),
+    }
+    return render(request, "store_product.html", context, status_code=status_code)

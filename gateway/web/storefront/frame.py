@@ -1,6 +1,7 @@
 """What every storefront page shares: the storefront and its caller's client, the frame around the content
 (the storefront, who is signed in), and the ways back to its sign-in."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -76,16 +77,42 @@ def store_banner(result: ApiResult, errors: dict[str, str]) -> str | None:
     return None if message in errors.values() else message
 
 
-async def store_frame(client: PageClient) -> dict[str, Any]:
-    """What every storefront page shows around its content: the storefront, and who is signed in (or None)."""
+# Roles that may fill a cart and place orders; every role (VIEWER too) sees the customer's orders.
+ORDERING_ROLES = frozenset({"ADMIN", "BUYER"})
+
+
+def may_order(me: dict[str, Any] | None) -> bool:
+    """Whether the signed-in account may shop (the primary account is an ADMIN); guests and viewers may not."""
+    return me is not None and me.get("role") in ORDERING_ROLES
+
+
+def cart_lines(cart: ApiResult) -> int | None:
+    """The number of lines in a cart as the API answered it; None when there is none to count (a viewer's 403,
+    orders briefly unavailable): the bar then shows the Cart link without a count."""
+    if not cart.ok or not isinstance(cart.body, dict):
+        return None
+    return len(cart.body.get("items") or [])
+
+
+async def store_frame(client: PageClient, *, count_cart: bool = True) -> dict[str, Any]:
+    """What every storefront page shows around its content: the storefront, who is signed in (or None), whether
+    they may order, and how many lines their cart holds (fetched alongside, so it costs no extra wait).
+
+    `count_cart=False` for a page that reads the cart itself and sets `cart_count` from it."""
     me = None
+    cart_count = None
     if client.caller.is_storefront_account:
-        result = await client.call("GET", store_api(client, "/me"))
+        calls = [client.call("GET", store_api(client, "/me"))]
+        if count_cart:
+            calls.append(client.call("GET", store_api(client, "/cart")))
+        result, *cart = await asyncio.gather(*calls)
         if result.ok:
             me = result.body
         elif result.status != 401:
             raise problem(result)
-    return {"store": store_of(client), "me": me}
+        if cart and may_order(me):
+            cart_count = cart_lines(cart[0])
+    return {"store": store_of(client), "me": me, "can_order": may_order(me), "cart_count": cart_count}
 
 
 async def account_frame(request: Request, client: PageClient, active: str) -> dict[str, Any] | Response:
