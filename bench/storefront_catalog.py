@@ -109,24 +109,30 @@ async def expect(response: Awaitable[httpx.Response], status: int, what: str) ->
     return body
 
 
+async def open_scale_company(owner: httpx.AsyncClient, name: str, tag: str) -> dict[str, Any]:
+    """Sign a company up through `owner` (then signed in as its owner) and put it on the Scale plan (no limits)."""
+    account = await expect(
+        owner.post(
+            "/api/v1/signup",
+            json={
+                "companyName": f"{name} {tag}",
+                "name": "Bench Owner",
+                "email": f"owner-{tag}@example.com",
+                "password": PASSWORD,
+            },
+        ),
+        201,
+        "signup",
+    )
+    owner.headers[CSRF_HEADER] = owner.cookies[CSRF_COOKIE]
+    await expect(owner.post("/api/v1/subscription", json={"planCode": "scale"}), 200, "plan change")
+    return account
+
+
 async def seed(base_url: str) -> Seeded:
     tag = uuid.uuid4().hex[:8]
     async with httpx.AsyncClient(base_url=base_url, timeout=120) as owner:
-        account = await expect(
-            owner.post(
-                "/api/v1/signup",
-                json={
-                    "companyName": f"Bench Wholesale {tag}",
-                    "name": "Bench Owner",
-                    "email": f"owner-{tag}@example.com",
-                    "password": PASSWORD,
-                },
-            ),
-            201,
-            "signup",
-        )
-        owner.headers[CSRF_HEADER] = owner.cookies[CSRF_COOKIE]
-        await expect(owner.post("/api/v1/subscription", json={"planCode": "scale"}), 200, "plan change")
+        account = await open_scale_company(owner, "Bench Wholesale", tag)
         slug = account["company"]["slug"]
         customer = await expect(
             owner.post("/api/v1/customers", json={"email": f"buyer-{tag}@example.com", "name": "Bench Diner"}),
