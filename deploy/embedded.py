@@ -55,6 +55,16 @@ DEMO_PRODUCTS = [
     ("MLK-OAT", "Oat milk, barista", "Dairy & alternatives", "case of 6", "16.20"),
 ]
 DEMO_CUSTOM_PRICE = "16.00"
+# The demo customer's address, and its first order (sku, quantity), so the orders pages are not empty.
+DEMO_ADDRESS = {
+    "label": "Café",
+    "line1": "12 Market Street",
+    "city": "Springfield",
+    "region": "IL",
+    "postalCode": "62704",
+    "country": "US",
+}
+DEMO_ORDER = [("COF-1KG", 4), ("CUP-8OZ", 1), ("LID-8OZ", 1)]
 
 
 class StartupGatedBus(InProcessBus):
@@ -152,28 +162,51 @@ async def seed_demo_company(gateway: FastAPI, public_url: str) -> str:
         _expect(customer, httpx.codes.CREATED, "the demo customer")
         password = {"email": DEMO_CUSTOMER_EMAIL, "password": DEMO_PASSWORD, "confirmPassword": DEMO_PASSWORD}
         _expect(await client.post(f"/store/{slug}/api/setup-password", json=password), httpx.codes.OK, "its password")
-        await _seed_catalog(client, str(customer.json()["id"]))
+        customer_id = str(customer.json()["id"])
+        product_ids = await _seed_catalog(client, customer_id)
+        await _seed_order(client, customer_id, product_ids)
         return slug
 
 
-async def _seed_catalog(client: httpx.AsyncClient, customer_id: str) -> None:
-    """Products and one customer price; catalog hears of the new company and customer a moment after signup."""
-    product_ids = []
+async def _seed_catalog(client: httpx.AsyncClient, customer_id: str) -> dict[str, str]:
+    """Products and one customer price; catalog hears of the new company and customer a moment after signup.
+    Returns the products' ids by SKU."""
+    product_ids: dict[str, str] = {}
     for sku, name, category, unit, price in DEMO_PRODUCTS:
         body = {"sku": sku, "name": name, "category": category, "unitOfSale": unit, "unitPrice": price}
         response = await _post_when_known(client, "/api/v1/products", body)
         _expect(response, httpx.codes.CREATED, f"the demo product {sku}")
-        product_ids.append(str(response.json()["id"]))
-    override = {"customerId": customer_id, "productId": product_ids[0], "unitPrice": DEMO_CUSTOM_PRICE}
+        product_ids[sku] = str(response.json()["id"])
+    first = product_ids[DEMO_PRODUCTS[0][0]]
+    override = {"customerId": customer_id, "productId": first, "unitPrice": DEMO_CUSTOM_PRICE}
     response = await _post_when_known(client, "/api/v1/price-overrides", override)
     _expect(response, httpx.codes.CREATED, "the demo customer's price")
+    return product_ids
 
 
-async def _post_when_known(client: httpx.AsyncClient, path: str, body: dict[str, str]) -> httpx.Response:
-    """POST, retrying while catalog has not yet heard of the company (503) or the customer (404)."""
+async def _seed_order(client: httpx.AsyncClient, customer_id: str, product_ids: dict[str, str]) -> None:
+    """The customer's address and a first order to it; orders hears of them a moment after they are made."""
+    response = await client.post(f"/api/v1/customers/{customer_id}/addresses", json=DEMO_ADDRESS)
+    _expect(response, httpx.codes.CREATED, "the demo customer's address")
+    order = {
+        "customerId": customer_id,
+        "shippingAddressId": str(response.json()["id"]),
+        "poNumber": "PO-1001",
+        "items": [{"productId": product_ids[sku], "quantity": quantity} for sku, quantity in DEMO_ORDER],
+    }
+    response = await _post_when_known(client, "/api/v1/orders", order, also_retry=(httpx.codes.UNPROCESSABLE_ENTITY,))
+    _expect(response, httpx.codes.CREATED, "the demo order")
+
+
+async def _post_when_known(
+    client: httpx.AsyncClient, path: str, body: dict[str, Any], *, also_retry: tuple[int, ...] = ()
+) -> httpx.Response:
+    """POST, retrying while the service has not yet heard of the company (503), the customer (404) or, for an
+    order, its products and address (422)."""
+    retried = (httpx.codes.SERVICE_UNAVAILABLE, httpx.codes.NOT_FOUND, *also_retry)
     for _ in range(100):
         response = await client.post(path, json=body)
-        if response.status_code not in (httpx.codes.SERVICE_UNAVAILABLE, httpx.codes.NOT_FOUND):
+        if response.status_code not in retried:
             return response
         await asyncio.sleep(0.1)
     return response

@@ -11,10 +11,12 @@ Server errors (5xx, an unreachable service), 429s and answers over `MAX_STORED_B
 record is removed, so the same key can be tried again. A malformed key is 400 on any POST the gateway forwards.
 """
 
+import asyncio
 import base64
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,6 +39,8 @@ MIN_RUNNING_TTL = timedelta(minutes=5)
 MAX_STORED_BODY_BYTES = 1024 * 1024
 # What a replay carries besides the status and body.
 KEPT_HEADERS = ("content-type", "location", "content-disposition")
+# How often a page's repeated post looks whether the first one has been answered.
+WAIT_INTERVAL = 0.05
 # 1 to 255 printable ASCII characters (a space included, though never at either end: HTTP trims those).
 _VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
@@ -122,18 +126,34 @@ class IdempotencyStore:
             headers={"Retry-After": "1"},
         )
 
+    async def begin_or_wait(self, record_key: str, request_fingerprint: str, *, within: float) -> Claim | Replay:
+        """As `begin`, but a call holding the key is waited for (up to `within` seconds) and its answer replayed:
+        a form posted twice (a double click) gets the first post's answer, not a 409."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            try:
+                return await self.begin(record_key, request_fingerprint)
+            except IdempotencyKeyReused:
+                raise
+            except Conflict:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(WAIT_INTERVAL)
+
     async def complete(self, claim: Claim, response: Response) -> None:
         """Keep `response` (a buffered one) for replays, unless it is a server error or too big to keep."""
-        body = bytes(response.body)
-        if response.status_code >= 500 or response.status_code == 429 or len(body) > MAX_STORED_BODY_BYTES:
+        await self.keep(claim, response.status_code, response.headers.items(), bytes(response.body))
+
+    async def keep(self, claim: Claim, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
+        """Keep an answer for replays, unless it is a server error or too big to keep."""
+        if status >= 500 or status == 429 or len(body) > MAX_STORED_BODY_BYTES:
             await self.release(claim)
             return
-        headers = [[name, value] for name, value in response.headers.items() if name.lower() in KEPT_HEADERS]
         record = {
             "state": "done",
             "fingerprint": claim.fingerprint,
-            "status": response.status_code,
-            "headers": headers,
+            "status": status,
+            "headers": [[name, value] for name, value in headers if name.lower() in KEPT_HEADERS],
             "body": base64.b64encode(body).decode("ascii"),
         }
         await self.redis.set(claim.record_key, json.dumps(record), ex=ANSWER_TTL)

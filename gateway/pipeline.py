@@ -20,7 +20,7 @@ from contracts.redis import ApiKeyEntry, PrincipalEntry, StorefrontEntry
 from gateway import csrf
 from gateway.api_keys import ApiKeyDirectory, bearer_key
 from gateway.csrf import SAFE_METHODS
-from gateway.idempotency import IdempotencyStore
+from gateway.idempotency import IdempotencyStore, Replay, fingerprint
 from gateway.ratelimit import allowances
 from gateway.routes import Access, RouteMatch, RouteTable, SessionEffect
 from gateway.sessions import (
@@ -265,12 +265,42 @@ class Gateway:
             outcome.new_session = await self._establish_session(route.session, caller, response)
         return outcome
 
-    async def call(self, caller: Caller, method: str, path: str, *, json_body: Any = None, query: str = "") -> Outcome:
-        """A page's call to a public API path: the same table, rules and forwarding as integrators get."""
+    async def call(
+        self,
+        caller: Caller,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        query: str = "",
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """A page's call to a public API path: the same table, rules and forwarding as integrators get.
+
+        With `idempotency_key` (a form's own, rendered with it), the form posted twice creates once: the second
+        post waits for the first one's answer and gets it (as `Idempotency-Key` does for API clients)."""
         match = self.routes.match(method, path)
         content = json.dumps(json_body).encode() if json_body is not None else None
-        outcome = await self.forward(match, caller, method, query=query, headers=JSON_HEADERS, content=content)
-        await outcome.response.aread()
+        principal = caller.principal
+        if idempotency_key is None or caller.company_id is None or principal.id is None:
+            outcome = await self.forward(match, caller, method, query=query, headers=JSON_HEADERS, content=content)
+            await outcome.response.aread()
+            return outcome
+        self.authorize(match, caller, method)
+        record_key = self.idempotency.record_key(str(caller.company_id), principal, idempotency_key)
+        begun = await self.idempotency.begin_or_wait(
+            record_key, fingerprint(method, path, query, content or b""), within=self.settings.upstream_timeout_seconds
+        )
+        if isinstance(begun, Replay):
+            kept = begun.response
+            return Outcome(httpx.Response(kept.status_code, headers=kept.headers.items(), content=bytes(kept.body)))
+        try:
+            outcome = await self.forward(match, caller, method, query=query, headers=JSON_HEADERS, content=content)
+            answer = await outcome.response.aread()
+        except BaseException:
+            await self.idempotency.release(begun)
+            raise
+        await self.idempotency.keep(begun, outcome.response.status_code, outcome.response.headers.items(), answer)
         return outcome
 
     async def _establish_session(

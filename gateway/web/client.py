@@ -57,10 +57,15 @@ class PageClient:
     gateway: Gateway
     caller: Caller
 
-    async def call(self, method: str, path: str, *, json_body: Any = None, query: str = "") -> ApiResult:
-        """A JSON call; a refusal by the gateway itself (rules, limits) is an answer like any other."""
+    async def call(
+        self, method: str, path: str, *, json_body: Any = None, query: str = "", idempotency_key: str | None = None
+    ) -> ApiResult:
+        """A JSON call; a refusal by the gateway itself (rules, limits) is an answer like any other. With
+        `idempotency_key`, repeating the call gets the first one's answer (see `Gateway.call`)."""
         try:
-            outcome = await self.gateway.call(self.caller, method, path, json_body=json_body, query=query)
+            outcome = await self.gateway.call(
+                self.caller, method, path, json_body=json_body, query=query, idempotency_key=idempotency_key
+            )
         except ProblemError as error:
             return ApiResult(error.status, error.to_problem(path), headers=error.headers)
         body = _json_of(outcome.response)

@@ -15,6 +15,9 @@ from gateway.web.rendering import flash
 # What a successful post answers (usually a redirect with a flash message), and how a refused one is shown again.
 Success = Callable[[ApiResult], Awaitable[Response]]
 Refused = Callable[[ApiResult, dict[str, str]], Awaitable[Response]]
+# A form that creates something carries a key of its own (rendered fresh with the form, `new_form_key()` in
+# templates): the same form posted twice creates once.
+FORM_KEY = "form_key"
 
 
 @dataclass
@@ -43,9 +46,13 @@ async def submit(
     success: Success,
     refused: Refused,
     fields: dict[str, str] | None = None,
+    form_key: str | None = None,
 ) -> Response:
-    """Calls the API with the form's body; `fields` maps the API's field names to the form's for its errors."""
-    result = await client.call(method, path, json_body=body)
+    """Calls the API with the form's body; `fields` maps the API's field names to the form's for its errors.
+
+    `form_key`: the form's FORM_KEY field, for a form that creates something (an order): posted twice (a double
+    click), it creates once, and the second post gets the first one's answer."""
+    result = await client.call(method, path, json_body=body, idempotency_key=form_key or None)
     if result.ok:
         return await success(result)
     return await refused(result, result.field_errors(fields or {}))

@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,7 @@ templates.env.globals.update(
     price_is_below=is_below,
     address_lines=address_lines,
     address_form_layout=address_form_layout,
+    new_form_key=lambda: uuid.uuid4().hex,
     country_choices=country_choices,
 )
 

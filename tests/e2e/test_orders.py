@@ -3,6 +3,7 @@ checks out, the customer's other contacts see the order, the frozen address, sta
 every step in the audit log, a price moved between cart and checkout, and one order per Idempotency-Key."""
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
@@ -181,3 +182,39 @@ async def test_the_same_idempotency_key_sent_five_times_at_once_places_one_order
         replay = await owner.post("/api/v1/orders", json=body, headers={"Idempotency-Key": key})
         assert (replay.status_code, replay.headers.get("Idempotent-Replayed")) == (201, "true")
         assert replay.json()["id"] in created_ids
+
+
+async def test_the_new_order_form_posted_twice_at_once_places_one_order(full_system: RunningSystem):
+    """A double click on "Place order": both posts carry the form's own key, the second gets the first's answer."""
+    async with httpx.AsyncClient(base_url=full_system.base_url) as owner:
+        await open_catalog(owner)
+        cups = created(await owner.post("/api/v1/products", json={"sku": "CUP-1", "name": "Cups", "unitPrice": "3.00"}))
+        body = {"items": [{"productId": cups["id"], "quantity": 1}]}
+
+        async def first_order() -> dict[str, Any] | None:
+            # Orders hears of the product a moment after it is created.
+            response = await owner.post("/api/v1/orders", json=body)
+            return response.json() if response.status_code == 201 else None
+
+        first = await wait_until(first_order, within=20, what="orders to know the product")
+        page = (await owner.get("/dashboard/orders/new")).text
+        form = {
+            "csrf_token": page_field(page, "csrf_token"),
+            "form_key": page_field(page, "form_key"),
+            "line_product_0": cups["id"],
+            "line_quantity_0": "12",
+            "shipping": "none",
+        }
+
+        answers = await asyncio.gather(*(owner.post("/dashboard/orders", data=form) for _ in range(2)))
+
+        listed = (await owner.get("/api/v1/orders")).json()["items"]
+        [placed] = [order for order in listed if order["id"] != first["id"]]
+        assert [answer.status_code for answer in answers] == [303, 303]
+        assert {answer.headers["location"].split("?")[0] for answer in answers} == {f"/dashboard/orders/{placed['id']}"}
+
+
+def page_field(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', page)
+    assert found is not None, f"no {name} field on the page"
+    return found.group(1)

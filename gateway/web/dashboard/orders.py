@@ -17,7 +17,7 @@ from gateway.web.addresses import ADDRESS_FORM_FIELDS, address_form_body, addres
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem, sentence
 from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
 from gateway.web.dashboard.prices import PICKER_SIZE, PRICES_API, picker_query
-from gateway.web.forms import FormState, banner, go, page_status, show_again, submit, verified_form
+from gateway.web.forms import FORM_KEY, FormState, banner, go, page_status, show_again, submit, verified_form
 from gateway.web.rendering import flash_messages, render
 from gateway.web.vocabulary import CANCELLABLE_ORDER_STATUSES, NEXT_ORDER_STATUS, ORDER_STATUSES
 
@@ -346,6 +346,7 @@ async def place_order(request: Request) -> Response:
         fields=ORDER_FIELDS,
         success=go(lambda result: order_page(str(result.body["id"])), "order-placed"),
         refused=refused,
+        form_key=form.get(FORM_KEY),
     )
 
 

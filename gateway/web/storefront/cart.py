@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from gateway.web.client import ApiResult, PageClient, id_or_404, problem
-from gateway.web.forms import go, page_status, redirect, submit, verified_form
+from gateway.web.forms import FORM_KEY, go, page_status, redirect, submit, verified_form
 from gateway.web.rendering import flash_messages, render
 from gateway.web.storefront.catalog import catalog_page, product_page
 from gateway.web.storefront.frame import (
@@ -359,4 +359,5 @@ async def place_order(request: Request, slug: str) -> Response:
         fields=CHECKOUT_FIELDS,
         success=placed,
         refused=refused,
+        form_key=form.get(FORM_KEY),
     )
