@@ -1,8 +1,8 @@
-"""The dashboard's orders in a real browser, at desktop width and at 390 px: a new internal order and one for a
-customer at that customer's own price, the list with its filters and CSV export, an order walked from pending to
-delivered with its history, a cancellation with its reason, a step someone else took first refused in place, the
-audit log telling what happened in words, and a member doing all of it. Screenshots go to
-test-results/dashboard-orders/.
+"""The dashboard's orders in a real browser (the first test at desktop width and at 390 px, the others at
+desktop width): a new internal order and one for a customer at that customer's own price, the list with its
+filters and CSV export, an order walked from pending to delivered with its history, a cancellation with its
+reason, a step someone else took first refused in place, the audit log telling what happened in words, and a
+member doing all of it. Screenshots go to test-results/dashboard-orders/.
 """
 
 import csv
@@ -25,6 +25,8 @@ from tests.support.systems import RunningSystem
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "dashboard-orders"
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
+# The first test walks every orders page at both widths; the others check behaviour, once, at desktop width.
+DESKTOP_ONLY = pytest.mark.parametrize("screen", ["desktop"], indirect=True)
 
 Shot = Callable[[str], Awaitable[None]]
 
@@ -238,6 +240,7 @@ async def test_an_internal_order_is_placed_and_walked_to_delivered_with_its_hist
     await shot("audit-log")
 
 
+@DESKTOP_ONLY
 async def test_an_order_for_a_customer_is_at_their_own_price_and_shows_on_their_page(
     full_system: RunningSystem, owner: httpx.AsyncClient, screen: Page, shot: Shot
 ) -> None:
@@ -300,6 +303,7 @@ async def test_an_order_for_a_customer_is_at_their_own_price_and_shows_on_their_
     await audit_descriptions(screen, base_url, [f"{number} placed by Ada Owner on behalf of {customer['name']}"])
 
 
+@DESKTOP_ONLY
 async def test_the_list_filters_by_status_finds_by_number_and_exports_what_it_shows(
     full_system: RunningSystem, owner: httpx.AsyncClient, screen: Page, shot: Shot
 ) -> None:
@@ -356,6 +360,7 @@ async def test_the_list_filters_by_status_finds_by_number_and_exports_what_it_sh
     assert not any(second["number"] in record for record in body), records
 
 
+@DESKTOP_ONLY
 async def test_an_order_is_cancelled_with_its_reason_and_a_step_taken_meanwhile_is_refused_in_place(
     full_system: RunningSystem, owner: httpx.AsyncClient, screen: Page, shot: Shot
 ) -> None:
@@ -399,6 +404,7 @@ async def test_an_order_is_cancelled_with_its_reason_and_a_step_taken_meanwhile_
     )
 
 
+@DESKTOP_ONLY
 async def test_a_member_places_and_confirms_orders(
     full_system: RunningSystem, owner: httpx.AsyncClient, screen: Page, shot: Shot
 ) -> None:

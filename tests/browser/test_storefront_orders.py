@@ -33,6 +33,8 @@ from tests.support.systems import RunningSystem
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "storefront-orders"
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+# The first test shops through every page at both widths; the others check behaviour, once, at desktop width.
+DESKTOP_ONLY = pytest.mark.parametrize("width", ["desktop"], indirect=True)
 ADDRESS = {"label": "Dock 4", "line1": "1 Harbour Road", "city": "Springfield", "region": "IL", "postalCode": "62704"}
 ORDER_NUMBER = re.compile(r"^SO-\d{6}$")
 TIMES = "\u00d7"  # the multiplication sign of "Added 3 (times) Olive oil"
@@ -330,6 +332,7 @@ async def test_a_buyer_checks_out_at_their_price_and_a_colleague_sees_and_reorde
         await fits_the_screen(other)
 
 
+@DESKTOP_ONLY
 async def test_a_viewer_sees_the_orders_but_no_cart_and_the_cart_typed_in_is_a_403_page(
     full_system: RunningSystem, screens: Callable[[], Awaitable[Page]], width: str, shot: Shot
 ):
@@ -369,6 +372,7 @@ async def test_a_viewer_sees_the_orders_but_no_cart_and_the_cart_typed_in_is_a_4
     await fits_the_screen(page)
 
 
+@DESKTOP_ONLY
 async def test_a_price_changed_before_placing_is_shown_and_nothing_is_ordered(
     full_system: RunningSystem, screens: Callable[[], Awaitable[Page]], width: str, shot: Shot
 ):
