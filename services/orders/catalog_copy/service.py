@@ -20,7 +20,7 @@ from kit.consumer import newest_per_entity
 from kit.db import utcnow
 from kit.events import EventEnvelope
 from services.orders.catalog_copy.repository import apply_price_override_states, apply_product_states
-from services.orders.tenants.service import company_id_of, version_of
+from services.orders.tenants.service import read_model_row
 
 PRODUCT_SNAPSHOTS: dict[str, type[ProductSnapshot]] = {
     event.event_type: event for event in (ProductCreated, ProductUpdated, ProductArchived, ProductRestored)
@@ -32,11 +32,7 @@ async def record_products(session: AsyncSession, events: list[EventEnvelope]) ->
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for envelope in newest_per_entity(events):
-        row: dict[str, Any] = {
-            "company_id": company_id_of(envelope),
-            "version": version_of(envelope),
-            "updated_at": now,
-        }
+        row = read_model_row(envelope, now)
         if envelope.type == ProductDeleted.event_type:
             deletion = ProductDeleted.model_validate(envelope.data)
             row |= {
@@ -71,11 +67,7 @@ async def record_price_overrides(session: AsyncSession, events: list[EventEnvelo
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for envelope in newest_per_entity(events):
-        row: dict[str, Any] = {
-            "company_id": company_id_of(envelope),
-            "version": version_of(envelope),
-            "updated_at": now,
-        }
+        row = read_model_row(envelope, now)
         if envelope.type == PriceOverrideRemoved.event_type:
             removal = PriceOverrideRemoved.model_validate(envelope.data)
             row |= {

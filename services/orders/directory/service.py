@@ -32,7 +32,7 @@ from kit.events import EventEnvelope
 from services.orders.directory import repository
 from services.orders.directory.repository import CustomerReader, PersonReader
 from services.orders.models import Customer, PersonKind
-from services.orders.tenants.service import company_id_of, version_of
+from services.orders.tenants.service import company_id_of, read_model_row
 
 # -- identity's events ------------------------------------------------------------------------------
 
@@ -44,8 +44,8 @@ async def record_customers(session: AsyncSession, events: list[EventEnvelope]) -
     rows: list[dict[str, Any]] = []
     deletions: list[dict[str, Any]] = []
     for envelope in newest_per_entity(events):
-        company_id = company_id_of(envelope)
-        row: dict[str, Any] = {"company_id": company_id, "version": version_of(envelope), "updated_at": now}
+        row = read_model_row(envelope, now)
+        company_id = row["company_id"]
         if envelope.type == CustomerDeleted.event_type:
             removal = CustomerDeleted.model_validate(envelope.data)
             row |= {"id": removal.id, "name": None, "email": None, "deleted_at": envelope.occurred_at}
@@ -87,11 +87,7 @@ async def record_addresses(session: AsyncSession, events: list[EventEnvelope]) -
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for envelope in newest_per_entity(events):
-        row: dict[str, Any] = {
-            "company_id": company_id_of(envelope),
-            "version": version_of(envelope),
-            "updated_at": now,
-        }
+        row = read_model_row(envelope, now)
         if envelope.type == AddressDeleted.event_type:
             removal = AddressDeleted.model_validate(envelope.data)
             row |= {
@@ -214,7 +210,7 @@ async def record_api_keys(session: AsyncSession, events: list[EventEnvelope]) ->
 
 
 def _person_row(envelope: EventEnvelope, kind: PersonKind, now: datetime) -> dict[str, Any]:
-    return {"company_id": company_id_of(envelope), "kind": kind, "version": version_of(envelope), "updated_at": now}
+    return read_model_row(envelope, now) | {"kind": kind}
 
 
 def _unversioned_person(company_id: uuid.UUID, person_id: uuid.UUID, kind: PersonKind, now: datetime) -> dict[str, Any]:

@@ -503,10 +503,8 @@ async def change_status(
     session: AsyncSession, context: RequestContext, order_id: uuid.UUID, status: OrderStatus
 ) -> OrderRead:
     """Move the order one step forward (PENDING → CONFIRMED → SHIPPED → DELIVERED); anything else is 409."""
-    company_id = require_staff_or_key(context, "orders:write")
-    repository = OrderRepository(session, company_id)
-    order = found(await repository.lock(order_id), "Order")
-    previous = order.status
+    moving = await _moving(session, context, order_id)
+    order, previous = moving.order, moving.order.status
     if NEXT_STATUS.get(previous) != status:
         if status is OrderStatus.CANCELLED and previous in CANCELLABLE:
             raise Conflict(
@@ -514,7 +512,6 @@ async def change_status(
                 f"not by a status change: {allowed_moves(previous)}."
             )
         raise invalid_move(order, f"move to {status.value}")
-    await _record_step(session, repository, order, status, await _actor(session, company_id, context), None)
     event = OrderStatusChanged(
         id=order.id,
         number=order_number(order.number),
@@ -522,21 +519,16 @@ async def change_status(
         from_status=previous,
         to_status=status,
     )
-    await emit(session, event, company_id=company_id, entity=order_entity(order.id, order.version), context=context)
-    return await read_order(repository, order)
+    return await moving.take(status, None, event)
 
 
 async def cancel(session: AsyncSession, context: RequestContext, order_id: uuid.UUID, reason: str | None) -> OrderRead:
     """Cancel a PENDING or CONFIRMED order; a shipped, delivered or cancelled one is 409."""
-    company_id = require_staff_or_key(context, "orders:write")
-    repository = OrderRepository(session, company_id)
-    order = found(await repository.lock(order_id), "Order")
-    previous = order.status
+    moving = await _moving(session, context, order_id)
+    order, previous = moving.order, moving.order.status
     if previous not in CANCELLABLE:
         raise invalid_move(order, "be cancelled")
     order.cancel_reason = reason
-    actor = await _actor(session, company_id, context)
-    await _record_step(session, repository, order, OrderStatus.CANCELLED, actor, reason)
     event = OrderCancelled(
         id=order.id,
         number=order_number(order.number),
@@ -544,8 +536,35 @@ async def cancel(session: AsyncSession, context: RequestContext, order_id: uuid.
         from_status=previous,
         reason=reason,
     )
-    await emit(session, event, company_id=company_id, entity=order_entity(order.id, order.version), context=context)
-    return await read_order(repository, order)
+    return await moving.take(OrderStatus.CANCELLED, reason, event)
+
+
+@dataclass(frozen=True)
+class _Moving:
+    """An order locked for a status step by a staff member or an API key."""
+
+    session: AsyncSession
+    context: RequestContext
+    repository: OrderRepository
+    order: Order
+
+    async def take(
+        self, status: OrderStatus, reason: str | None, event: OrderStatusChanged | OrderCancelled
+    ) -> OrderRead:
+        """Record the step with who took it, raise its event at the order's new version, answer the order."""
+        company_id, order = self.repository.company_id, self.order
+        actor = await _actor(self.session, company_id, self.context)
+        await _record_step(self.session, self.repository, order, status, actor, reason)
+        entity = order_entity(order.id, order.version)
+        await emit(self.session, event, company_id=company_id, entity=entity, context=self.context)
+        return await read_order(self.repository, order)
+
+
+async def _moving(session: AsyncSession, context: RequestContext, order_id: uuid.UUID) -> _Moving:
+    company_id = require_staff_or_key(context, "orders:write")
+    repository = OrderRepository(session, company_id)
+    order = found(await repository.lock(order_id), "Order")
+    return _Moving(session, context, repository, order)
 
 
 # -- reading -------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,11 @@ def version_of(envelope: EventEnvelope) -> int:
     if envelope.entity.version is None:
         raise ValueError(f"{envelope.type} event {envelope.id} carries no entity version")
     return envelope.entity.version
+
+
+def read_model_row(envelope: EventEnvelope, now: datetime) -> dict[str, Any]:
+    """What every read model row takes from the event that last set it: its company and entity version."""
+    return {"company_id": company_id_of(envelope), "version": version_of(envelope), "updated_at": now}
 
 
 @dataclass(frozen=True)
