@@ -8,6 +8,7 @@ chosen versions): the payload is the contract class's own JSON, so it cannot dri
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from contracts.catalog import (
     PRICE_OVERRIDE_ENTITY,
@@ -446,7 +447,9 @@ def product_updated(
     return envelope(event, company_id, product_entity(product_id, version))
 
 
-def product_archived(
+def _product_status_changed(
+    event_class: type[ProductArchived | ProductRestored],
+    status: ProductStatus,
     company_id: uuid.UUID,
     product_id: uuid.UUID,
     *,
@@ -456,42 +459,23 @@ def product_archived(
     unit_price: Decimal | str = "10.00",
     unit_of_sale: str = "each",
 ) -> EventEnvelope:
+    """Catalog's ProductArchived or ProductRestored, the active count following the status (0 or 1)."""
     event = _product_snapshot(
-        ProductArchived,
+        event_class,
         product_id,
         sku=sku,
         name=name,
         unit_price=unit_price,
-        status=ProductStatus.ARCHIVED,
+        status=status,
         unit_of_sale=unit_of_sale,
-        active_products=0,
+        active_products=int(status is ProductStatus.ACTIVE),
         active_products_version=version,
     )
     return envelope(event, company_id, product_entity(product_id, version))
 
 
-def product_restored(
-    company_id: uuid.UUID,
-    product_id: uuid.UUID,
-    *,
-    sku: str,
-    name: str,
-    version: int,
-    unit_price: Decimal | str = "10.00",
-    unit_of_sale: str = "each",
-) -> EventEnvelope:
-    event = _product_snapshot(
-        ProductRestored,
-        product_id,
-        sku=sku,
-        name=name,
-        unit_price=unit_price,
-        status=ProductStatus.ACTIVE,
-        unit_of_sale=unit_of_sale,
-        active_products=1,
-        active_products_version=version,
-    )
-    return envelope(event, company_id, product_entity(product_id, version))
+product_archived = partial(_product_status_changed, ProductArchived, ProductStatus.ARCHIVED)
+product_restored = partial(_product_status_changed, ProductRestored, ProductStatus.ACTIVE)
 
 
 def product_deleted(company_id: uuid.UUID, product_id: uuid.UUID, *, sku: str, version: int) -> EventEnvelope:
