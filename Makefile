@@ -43,12 +43,15 @@ lint: install ## ruff (lint and format), the import contracts (pyproject.toml), 
 	$(BIN)/python tests/lint_rules.py
 	$(BIN)/mypy $(SOURCES)
 
-chromium: ## make sure a Chromium exists for the browser tests (installs it with apt when root)
-	@if [ ! -x /usr/bin/chromium ]; then \
+chromium: ## make sure Chromium (browser tests) and pdftoppm (invoice snapshots) exist; installs them with apt when root
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+			DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 		else \
-			echo "Chromium is missing: install it (e.g. sudo apt-get install chromium) for the browser tests."; exit 1; \
+			echo "Missing:$$missing. Install them (e.g. sudo apt-get install$$missing) for the browser tests."; exit 1; \
 		fi; \
 	fi
 

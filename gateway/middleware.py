@@ -12,7 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.paths import InvalidPath, checked_decoded_path, checked_path
-from gateway.routes import CSV_IMPORT_BODY_BYTES, RouteTable
+from gateway.routes import CSV_IMPORT_BODY_BYTES, DOCUMENT_UPLOAD_BODY_BYTES, RouteTable
 from gateway.settings import GatewaySettings, IPNetwork
 from kit.errors import ProblemError, problem_response
 from kit.logging import company_id_var, request_id_var
@@ -181,7 +181,11 @@ class BodyTooLarge(ProblemError):
 
 
 # Page forms that carry a file: the CSV import's limit, plus room for the multipart framing and fields.
-PAGE_BODY_BYTES: dict[str, int] = {"/dashboard/products/import": CSV_IMPORT_BODY_BYTES + 64 * 1024}
+# Page forms that carry a file: the API's limit for the same upload, with room for the form's other fields.
+PAGE_BODY_BYTES: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"/dashboard/products/import"), CSV_IMPORT_BODY_BYTES + 64 * 1024),
+    (re.compile(r"/dashboard/customers/[^/]+/documents"), DOCUMENT_UPLOAD_BODY_BYTES + 64 * 1024),
+)
 
 
 def body_limit(settings: GatewaySettings, routes: RouteTable, method: str, path: str) -> int:
@@ -189,7 +193,10 @@ def body_limit(settings: GatewaySettings, routes: RouteTable, method: str, path:
     found = routes.find(method, path)
     if found is not None and found.route.max_body_bytes is not None:
         return found.route.max_body_bytes
-    return PAGE_BODY_BYTES.get(path, settings.max_body_bytes)
+    for page, limit in PAGE_BODY_BYTES:
+        if page.fullmatch(path):
+            return limit
+    return settings.max_body_bytes
 
 
 class BodyLimit:

@@ -22,6 +22,10 @@ INTERNAL_PREFIX = "/internal"
 # A CSV import's largest body: catalog's own limit (services/catalog/products/endpoints.py
 # MAX_IMPORT_BYTES), so the gateway passes every file catalog would accept and nothing larger.
 CSV_IMPORT_BODY_BYTES = 20 * 1024 * 1024
+# A document upload's largest body: orders' own limit (services/orders/documents/uploads.py MAX_BODY_BYTES, a
+# 10 MiB file and 64 KiB of multipart framing and fields), so the gateway passes every upload orders would
+# accept and nothing larger.
+DOCUMENT_UPLOAD_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024
 
 AccessKind = Literal["public", "staff", "storefront"]
 
@@ -136,7 +140,14 @@ ROUTES: tuple[Route, ...] = (
     Route(ANY_METHOD, "/api/v1/invites", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
     Route(ANY_METHOD, "/api/v1/api-keys", "identity", staff(*OWNER_OR_ADMIN), prefix=True),
     # The per-customer file vault belongs to orders, the rest of a customer to identity.
-    Route(ANY_METHOD, "/api/v1/customers/{id}/documents", "orders", staff(scope="documents"), prefix=True),
+    Route(
+        ANY_METHOD,
+        "/api/v1/customers/{id}/documents",
+        "orders",
+        staff(scope="documents"),
+        prefix=True,
+        max_body_bytes=DOCUMENT_UPLOAD_BODY_BYTES,
+    ),
     Route(ANY_METHOD, "/api/v1/customers", "identity", staff(scope="customers"), prefix=True),
     # Catalog.
     Route(GET, "/api/v1/catalog/limits", "catalog", staff(scope="catalog")),
@@ -145,6 +156,8 @@ ROUTES: tuple[Route, ...] = (
     Route(ANY_METHOD, "/api/v1/price-overrides", "catalog", staff(scope="catalog"), prefix=True),
     # Orders and documents.
     Route(GET, "/api/v1/orders/limits", "orders", staff(scope="orders")),
+    # An order's invoice and packing list are documents: `documents:read` reads them.
+    Route(GET, "/api/v1/orders/{id}/documents", "orders", staff(scope="documents")),
     Route(ANY_METHOD, "/api/v1/orders", "orders", staff(scope="orders"), prefix=True),
     Route(ANY_METHOD, "/api/v1/documents", "orders", staff(scope="documents"), prefix=True),
     # Webhooks and the audit log.

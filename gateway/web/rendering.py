@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contracts.addresses import address_lines
 from gateway import csrf
-from gateway.web.addresses import address_form_layout, address_lines, country_choices
+from gateway.web.addresses import address_form_layout, country_choices
+from gateway.web.documents import days_until, document_kind, expiry_in_words, file_size
 from gateway.web.money import format_money, is_below, money_html
 from kit.errors import PROBLEM_CONTENT_TYPE, allowed_methods
 
@@ -23,7 +25,8 @@ logger = logging.getLogger(__name__)
 WEB_DIRECTORY = Path(__file__).parent
 STATIC_DIRECTORY = WEB_DIRECTORY / "static"
 templates = Jinja2Templates(directory=str(WEB_DIRECTORY / "templates"))
-# Money and addresses as people read them, on every page: `_money.html`'s macro and the address partials.
+# Money, addresses and documents as people read them, on every page: `_money.html`'s macro, the address
+# partials and `_documents.html`.
 templates.env.globals.update(
     format_money=money_html,
     money_text=format_money,
@@ -32,6 +35,10 @@ templates.env.globals.update(
     address_form_layout=address_form_layout,
     new_form_key=lambda: uuid.uuid4().hex,
     country_choices=country_choices,
+    file_size=file_size,
+    document_kind=document_kind,
+    days_until=days_until,
+    expiry_in_words=expiry_in_words,
 )
 
 FLASH_COOKIE = "distribu_flash"

@@ -12,6 +12,7 @@ from kit.settings import PlatformSettings
 from services.orders.cart import endpoints as cart_endpoints
 from services.orders.catalog_copy import events as catalog_copy_events
 from services.orders.directory import events as directory_events
+from services.orders.documents import endpoints as document_endpoints
 from services.orders.models import Base
 from services.orders.orders import endpoints as order_endpoints
 from services.orders.settings import OrdersSettings
@@ -29,12 +30,23 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     migrations=Path(__file__).parent / "migrations",
     # The tenant endpoints first: `/api/v1/orders/limits` is theirs, never an order id.
-    routers=[tenant_endpoints.router, order_endpoints.router, order_endpoints.storefront_router, cart_endpoints.router],
+    routers=[
+        tenant_endpoints.router,
+        order_endpoints.router,
+        order_endpoints.storefront_router,
+        cart_endpoints.router,
+        document_endpoints.router,
+        document_endpoints.storefront_router,
+    ],
     consumer=consumer,
-    # Children before their parents: an order's lines and status history, then the order.
+    # Children before their parents: a document's bytes, then the document (an order's refer to it), an order's
+    # lines and status history, then the order.
     purge=PurgePlan(
         tables=(
             "cart_items",
+            "document_chunks",
+            "documents",
+            "document_counters",
             "order_items",
             "order_status_changes",
             "orders",

@@ -3,7 +3,7 @@
 Two kinds: the read models orders prices and accepts an order from (a copy of catalog's products and
 price overrides and of identity's customers, contacts, addresses, people and company, each row at the
 version of the newest event applied), and orders' own records (orders, their lines and status history,
-per-company counters, carts).
+per-company counters, carts), and the documents of orders and customers with their bytes.
 """
 
 import datetime as dt
@@ -12,10 +12,23 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# The status vocabulary is part of orders' event contract; the column stores the same values.
+# The status and document kind vocabularies are part of orders' event contracts; the columns store the same values.
+from contracts.documents import DocumentKind
 from contracts.orders import OrderStatus
 from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, new_metadata
 
@@ -259,3 +272,74 @@ class CartItem(TenantMixin, Base):
     # has moved since.
     quoted_price: Mapped[Decimal | None] = mapped_column(MONEY)
     added_at: Mapped[dt.datetime]
+
+
+# -- documents ------------------------------------------------------------------------------------------
+
+
+class DocumentCounter(Base):
+    """Per company: the last invoice number given.
+
+    One upsert numbers an invoice in the confirming transaction; its row lock serializes the company's
+    confirmations until commit, so numbers have no gaps or duplicates (a rolled-back one gives its number back).
+    """
+
+    __tablename__ = "document_counters"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_invoice_number: Mapped[int] = mapped_column(server_default="0")
+
+
+class Document(IdMixin, TenantMixin, Base):
+    """An order's invoice or packing list, or a file of a customer's vault; its bytes are `DocumentChunk`s."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("company_id", "kind", "number"),
+        # One invoice and one packing list per order; vault files have no order (NULLs never collide).
+        UniqueConstraint("order_id", "kind"),
+        Index("ix_documents_company_id_customer_id_created_at", "company_id", "customer_id", "created_at"),
+        Index("ix_documents_company_id_expires_at", "company_id", "expires_at"),
+    )
+
+    company_id: Mapped[uuid.UUID] = mapped_column()
+    kind: Mapped[DocumentKind] = mapped_column(_string_enum(DocumentKind, "document_kind"))
+    # 1, 2, 3… per company for invoices (shown as INV-000001); None otherwise.
+    number: Mapped[int | None]
+    title: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(255))
+    # The type found in the bytes, never the one the uploader named.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The customer it belongs to: a vault's, or the order's (None for an internal order's packing list).
+    customer_id: Mapped[uuid.UUID | None]
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id"))
+    # A vault file's end of validity (a tax-exemption certificate's), if it has one.
+    expires_at: Mapped[dt.date | None] = mapped_column(Date)
+    # An invoice's or packing list's data exactly as rendered: a void copy renders the same, whatever changed since.
+    content: Mapped[dict[str, Any] | None]
+    voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    # The VOID copy of a voided invoice (chunks of copy 1).
+    void_copy_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    void_copy_sha256: Mapped[str | None] = mapped_column(String(64))
+    # 1 when issued or uploaded, +1 with each later event about it.
+    version: Mapped[int] = mapped_column(server_default="1")
+    created_at: Mapped[dt.datetime]
+    # USER, CUSTOMER or SYSTEM (an API key), its id and name then: who confirmed, shipped or uploaded.
+    created_by_type: Mapped[str] = mapped_column(String(20))
+    created_by_id: Mapped[uuid.UUID | None]
+    created_by_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class DocumentChunk(TenantMixin, Base):
+    """A slice of a document's bytes (`CHUNK_BYTES` each, the last shorter), written and read one at a time."""
+
+    __tablename__ = "document_chunks"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    # 0: the document as issued or uploaded; 1: a voided invoice's VOID copy.
+    copy: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

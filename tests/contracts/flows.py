@@ -148,7 +148,19 @@ async def orders_flows(orders: RunningService, company_id: uuid.UUID, customer_i
     shipped = ok(await orders.client.post("/api/v1/orders", json=body, headers=owner), 201)  # OrderPlaced
     ok(
         await orders.client.post(f"/api/v1/orders/{shipped['id']}/status", json={"status": "CONFIRMED"}, headers=owner)
-    )  # OrderStatusChanged
+    )  # OrderStatusChanged, DocumentIssued (its invoice)
     ok(
         await orders.client.post(f"/api/v1/orders/{shipped['id']}/cancel", json={"reason": "Duplicate"}, headers=owner)
-    )  # OrderCancelled
+    )  # OrderCancelled, DocumentVoided
+
+    certificate = ok(
+        await orders.client.post(
+            f"/api/v1/customers/{customer_id}/documents",
+            files={"file": ("exemption.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+            data={"title": "Tax exemption", "expiresAt": "2027-12-31"},
+            headers=owner,
+        ),
+        201,
+    )  # DocumentUploaded
+    ok(await orders.client.delete(f"/api/v1/documents/{certificate['id']}", headers=owner), 204)  # DocumentDeleted
+

@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import contracts.catalog
+import contracts.documents
 import contracts.identity
 import contracts.orders
 from kit.consumer import EventConsumer
@@ -34,7 +35,8 @@ from tests.contracts.conftest import Produced
 PRODUCERS: dict[str, tuple[type[Event], ...]] = {
     "identity": contracts.identity.EVENTS,
     "catalog": contracts.catalog.EVENTS,
-    "orders": contracts.orders.EVENTS,
+    # Orders publishes about its orders and about their documents and customers' vaults.
+    "orders": contracts.orders.EVENTS + contracts.documents.EVENTS,
 }
 CONTRACTS: dict[str, tuple[str, type[Event]]] = {
     event.routing_key(): (producer, event) for producer, events in PRODUCERS.items() for event in events

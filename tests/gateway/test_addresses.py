@@ -1,9 +1,11 @@
-"""Addresses per country (gateway/web/addresses.py): the lines an address prints as, and the address form's
-layout for a country, from Google's address metadata, and the layouts' document the browser lays the form out with."""
+"""Addresses per country: the lines an address prints as (contracts/addresses.py), and the address form's layout
+for a country (gateway/web/addresses.py), from Google's address metadata, and the layouts' document the browser
+lays the form out with."""
 
 from typing import Any
 
-from gateway.web.addresses import ADDRESS_LAYOUTS_PATH, AddressFormField, address_form_layout, address_lines
+from contracts.addresses import address_lines
+from gateway.web.addresses import ADDRESS_LAYOUTS_PATH, AddressFormField, address_form_layout
 from tests.gateway.conftest import GatewayHarness
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.api_keys import secret_hash
-from gateway.routes import CSV_IMPORT_BODY_BYTES
+from gateway.routes import CSV_IMPORT_BODY_BYTES, DOCUMENT_UPLOAD_BODY_BYTES
 from gateway.settings import GatewaySettings
 from kit.context import ContextSigner
 from kit.errors import PROBLEM_CONTENT_TYPE
@@ -112,4 +112,31 @@ async def test_a_csv_import_over_its_own_cap_is_413(live: LiveGateway) -> None:
     )
 
     _assert_too_large(upload.response)
+    assert live.targets_reached() == []
+
+
+CUSTOMER = uuid.uuid4()
+
+
+@pytest.mark.parametrize(
+    ("path", "cap"),
+    [
+        (f"/api/v1/customers/{CUSTOMER}/documents", DOCUMENT_UPLOAD_BODY_BYTES),
+        # The dashboard's upload form: the same file with the form's other fields around it.
+        (f"/dashboard/customers/{CUSTOMER}/documents", DOCUMENT_UPLOAD_BODY_BYTES + 64 * 1024),
+    ],
+)
+async def test_a_document_upload_over_its_own_cap_is_413_before_it_is_read(
+    live: LiveGateway, path: str, cap: int
+) -> None:
+    headers = [("Content-Type", "multipart/form-data; boundary=x"), BEARER]
+    # Ten mebibytes and more, far above the JSON cap, are that route's to take; one byte past its own cap is not.
+    assert cap > 10 * 1024 * 1024 > CAP
+
+    upload = await stream_request(live.server, "POST", path, (), headers=headers, content_length=cap + 1)
+    # A megabyte passes the cap: whatever answers it (this key's scopes, the page's missing session), not a 413.
+    megabyte = await raw_request(live.server, "POST", path, headers=headers, body=b"x" * 1024 * 1024)
+
+    _assert_too_large(upload.response)
+    assert megabyte.status != 413, megabyte
     assert live.targets_reached() == []

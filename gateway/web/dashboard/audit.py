@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 
 from gateway.web.dashboard.frame import NavEntry, dashboard_frame, nav_entry, staff_client
+from gateway.web.documents import document_kind, file_size
 from gateway.web.forms import page_status
 from gateway.web.money import format_money
 from gateway.web.rendering import render
@@ -52,10 +53,42 @@ def _order_cancelled(data: dict[str, Any]) -> str:
     )
 
 
+def _document_issued(data: dict[str, Any]) -> str:
+    if data["kind"] == "INVOICE":
+        return f"Invoice {data['number']} issued for {data['orderNumber']}"
+    return f"{document_kind(data['kind'])} issued for {data['orderNumber']}"
+
+
+def _document_voided(data: dict[str, Any]) -> str:
+    reason = data.get("reason")
+    return f"Invoice {data['number']} voided ({data['orderNumber']} cancelled)" + (
+        f": “{reason}”" if reason else ", no reason given"
+    )
+
+
+def _file_named(data: dict[str, Any]) -> str:
+    # A vault file by its title, and its file name when the title is another (the title is the name by default).
+    title, file_name = data["title"], data["fileName"]
+    return f"“{title}”" + (f" ({file_name})" if file_name != title else "")
+
+
+def _document_uploaded(data: dict[str, Any]) -> str:
+    text = f"{_file_named(data)} uploaded, {file_size(data['sizeBytes'])}"
+    return text + (f", expires {data['expiresAt']}" if data.get("expiresAt") else "")
+
+
+def _document_deleted(data: dict[str, Any]) -> str:
+    return f"{_file_named(data)} deleted"
+
+
 DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "OrderPlaced": _order_placed,
     "OrderStatusChanged": _order_status_changed,
     "OrderCancelled": _order_cancelled,
+    "DocumentIssued": _document_issued,
+    "DocumentVoided": _document_voided,
+    "DocumentUploaded": _document_uploaded,
+    "DocumentDeleted": _document_deleted,
 }
 
 

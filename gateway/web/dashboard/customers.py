@@ -1,5 +1,6 @@
-"""Dashboard pages for customers: the list with search, and one customer's page with its prices (its contacts
-and addresses are `customer_contacts` and `customer_addresses`, shown on this page)."""
+"""Dashboard pages for customers: the list with search, and one customer's page with its prices (its contacts,
+addresses and documents are `customer_contacts`, `customer_addresses` and `customer_documents`, shown on this
+page)."""
 
 import asyncio
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ flash_messages(
 
 CUSTOMERS_API = "/api/v1/customers"
 CUSTOMERS_PAGE_SIZE = 25
+# The newest documents the customer's page lists (vault files and its orders' invoices and packing lists).
+DOCUMENTS_SHOWN = 50
+# Orders' 404 for a customer the page found: orders has not yet heard of it from identity (just added).
+DOCUMENTS_NOT_YET = "The customer was only just added: its documents can be uploaded in a moment. Reload to try again."
 
 CUSTOMER_FIELDS = {"email": "email", "name": "name"}
 PRICE_FIELDS = {"productId": "price_product_id", "unitPrice": "price_unit_price"}
@@ -223,13 +228,21 @@ async def refused_page(
     customer_id: str,
     result: ApiResult,
     errors: dict[str, str],
+    *,
+    gone_if_missing: bool = True,
     **forms: FormState,
 ) -> Response:
-    """The customer's page again after a refused change: the banner, the form's input and its field errors."""
-    if result.status == 404:
+    """The customer's page again after a refused change: the banner, the form's input and its field errors.
+    `gone_if_missing=False`: a 404 is shown on the page too (the page itself still 404s if the customer is gone)."""
+    if result.status == 404 and gone_if_missing:
         # The customer (or the row acted on) is gone or never was this company's: nothing to show again.
         raise problem(result)
     return await show_again(partial(_customer_page, request, client, customer_id), result, errors, forms)
+
+
+def _documents_refusal(documents: ApiResult) -> str:
+    # Orders learns of a customer from identity's events: for a moment after it is added, it knows of no such one.
+    return DOCUMENTS_NOT_YET if documents.status == 404 else documents.detail
 
 
 async def _customer_page(
@@ -244,10 +257,11 @@ async def _customer_page(
     address_form: FormState | None = None,
     price_form: FormState | None = None,
     price_edit: FormState | None = None,
+    document_form: FormState | None = None,
 ) -> Response:
     path = customer_path(customer_id)
     product_search = request.query_params.get("product_q", "").strip()
-    (frame, customer, contacts, addresses, prices, products), orders = await asyncio.gather(
+    (frame, customer, contacts, addresses, prices, products), orders, documents = await asyncio.gather(
         asyncio.gather(
             dashboard_frame(request, client, "customers"),
             client.call("GET", path),
@@ -257,6 +271,7 @@ async def _customer_page(
             client.call("GET", "/api/v1/products", query=picker_query(product_search, status="ACTIVE")),
         ),
         client.call("GET", ORDERS_API, query=recent_orders_query(customer_id)),
+        client.call("GET", f"{path}/documents", query=urlencode({"limit": str(DOCUMENTS_SHOWN)})),
     )
     if isinstance(frame, Response):
         return frame
@@ -280,6 +295,12 @@ async def _customer_page(
         "orders_error": None if orders.ok else orders.detail,
         "more_orders": bool(orders.body.get("nextCursor")) if orders.ok else False,
         "orders_url": customer_orders_url(customer_id),
+        "documents": documents.body.get("items", []) if documents.ok else [],
+        "documents_error": None if documents.ok else _documents_refusal(documents),
+        "more_documents": bool(documents.body.get("nextCursor")) if documents.ok else False,
+        "document_form": document_form or FormState(),
+        # An upload's or a deletion's refusal is shown in the Documents panel, where the form is, not on top.
+        "document_refusal": error if document_form is not None else None,
         **prices_panel(
             request,
             page_of(customer_id),
@@ -290,6 +311,6 @@ async def _customer_page(
             price_form=price_form,
             price_edit=price_edit,
         ),
-        "error": error,
+        "error": error if document_form is None else None,
     }
     return render(request, "customer_detail.html", context, status_code=status_code)

@@ -1,5 +1,6 @@
-"""Dashboard pages for orders: the list with its filters and CSV export, one order with its status steps, and a
-new order (internal, or for a customer at that customer's prices) built up line by line in server round trips."""
+"""Dashboard pages for orders: the list with its filters and CSV export, one order with its status steps and its
+documents (invoice, packing list), and a new order (internal, or for a customer at that customer's prices) built
+up line by line in server round trips."""
 
 import asyncio
 import datetime as dt
@@ -557,8 +558,10 @@ async def _order_page(
     status_code: int = 200,
     cancel_form: FormState | None = None,
 ) -> Response:
-    frame, order = await asyncio.gather(
-        dashboard_frame(request, client, "orders"), client.call("GET", f"{ORDERS_API}/{order_id}")
+    frame, order, documents = await asyncio.gather(
+        dashboard_frame(request, client, "orders"),
+        client.call("GET", f"{ORDERS_API}/{order_id}"),
+        client.call("GET", f"{ORDERS_API}/{order_id}/documents"),
     )
     if isinstance(frame, Response):
         return frame
@@ -575,5 +578,7 @@ async def _order_page(
         "cancel_form": cancel_form or FormState(),
         # A refusal is shown where the buttons are, not at the top of the page.
         "status_error": error,
+        "documents": documents.body.get("items", []) if documents.ok else [],
+        "documents_error": None if documents.ok else documents.detail,
     }
     return render(request, "order_detail.html", context, status_code=status_code)

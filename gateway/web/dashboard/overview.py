@@ -1,6 +1,8 @@
-"""The dashboard's first page: the company, its storefront's address and its subscription."""
+"""The dashboard's first page: the company, its storefront's address, its subscription, and the customers'
+documents expiring soon (or lately expired)."""
 
 import asyncio
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
@@ -10,16 +12,20 @@ from gateway.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
+# How far ahead the home page looks for vault files about to expire (the API also lists the last 30 days').
+EXPIRING_WITHIN_DAYS = 30
+
 nav_entry(NavEntry("overview", "Overview", "/dashboard", 0))
 
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
     client = await staff_client(request)
-    frame, company, subscription = await asyncio.gather(
+    frame, company, subscription, expiring = await asyncio.gather(
         dashboard_frame(request, client, "overview"),
         client.call("GET", "/api/v1/company"),
         client.call("GET", "/api/v1/subscription"),
+        client.call("GET", "/api/v1/documents/expiring", query=urlencode({"days": str(EXPIRING_WITHIN_DAYS)})),
     )
     if isinstance(frame, Response):
         return frame
@@ -32,5 +38,8 @@ async def dashboard(request: Request) -> Response:
         "storefront_url": f"{public_url}/store/{company.body['slug']}",
         "subscription": subscription.body if subscription.ok else None,
         "subscription_error": None if subscription.ok else subscription.detail,
+        # Shown only when there is something to act on; orders briefly unavailable leaves the list out.
+        "expiring_documents": expiring.body.get("items", []) if expiring.ok else [],
+        "expiring_within_days": EXPIRING_WITHIN_DAYS,
     }
     return render(request, "dashboard.html", context)

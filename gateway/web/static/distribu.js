@@ -7,12 +7,36 @@
 //   <input data-select-on-focus>            selects its whole value when focused (secrets, links)
 //   <div data-replace-url="/path">          the page's history entry becomes a plain visit of /path
 //                                           (empty: of this URL), so reloading does not post again
+//   <input type="file" data-max-bytes="N"   a file over N bytes is not sent: data-too-large is shown in
+//          data-too-large="message">        the field's error (#<id>-error), sparing a long upload the
+//                                           server would refuse anyway (it checks again)
 "use strict";
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
     event.preventDefault();
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement)) {
+    return;
+  }
+  for (const input of form.querySelectorAll("input[type=file][data-max-bytes]")) {
+    const file = input.files && input.files[0];
+    if (file && file.size > Number(input.dataset.maxBytes)) {
+      event.preventDefault();
+      const error = document.getElementById(`${input.id}-error`);
+      if (error) {
+        error.textContent = input.dataset.tooLarge || "This file is too large.";
+        error.hidden = false;
+      }
+      input.closest(".field")?.classList.add("field-invalid");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
   }
 });
 

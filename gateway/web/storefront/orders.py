@@ -1,5 +1,5 @@
-"""The customer's orders on the storefront: the history every contact of the customer shares, one order, the
-confirmation after checkout, and Reorder (a past order's lines back into the cart at today's prices)."""
+"""The customer's orders on the storefront: the history every contact of the customer shares, one order with its
+documents, the confirmation after checkout, and Reorder (a past order's lines back into the cart at today's prices)."""
 
 import asyncio
 from typing import Any
@@ -81,11 +81,19 @@ async def orders(request: Request, slug: str) -> Response:
 @router.get("/store/{slug}/orders/{order_id}")
 async def order(request: Request, slug: str, order_id: str) -> Response:
     client = await store_client(request, slug)
-    loaded = await _order_in_frame(request, client, order_id)
+    if not client.caller.is_storefront_account:
+        return to_store_login(request, store_of(client))
+    order_id = id_or_404(order_id, "order")
+    loaded, documents = await asyncio.gather(
+        _order_in_frame(request, client, order_id),
+        client.call("GET", store_api(client, "/documents"), query=urlencode({"orderId": order_id})),
+    )
     if isinstance(loaded, Response):
         return loaded
     frame, body = loaded
-    return render(request, "store_order.html", {**frame, "order": body})
+    # The order's invoice and packing list; orders briefly unavailable leaves them out, not the order.
+    items = documents.body.get("items", []) if documents.ok else []
+    return render(request, "store_order.html", {**frame, "order": body, "documents": items})
 
 
 @router.get("/store/{slug}/orders/{order_id}/placed")

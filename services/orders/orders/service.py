@@ -43,6 +43,7 @@ from kit.repository import found
 from services.orders.cart.repository import CartEntry, CartRepository
 from services.orders.catalog_copy.pricing import PricedProduct, price_products
 from services.orders.directory.service import actor_name, live_address, live_customer
+from services.orders.documents import issuing
 from services.orders.models import Order, OrderItem, OrderStatusChange, Tenant
 from services.orders.orders.buyers import StorefrontAccount, storefront_account
 from services.orders.orders.lines import PricedLine, total_of, unavailable_reason
@@ -519,7 +520,10 @@ async def change_status(
         from_status=previous,
         to_status=status,
     )
-    return await moving.take(status, None, event)
+    moved = await moving.take(status, None, event)
+    # Its invoice (confirmed) or packing list (shipped) in the same transaction: issued exactly when the step is.
+    await issuing.on_status_changed(session, context, moved)
+    return moved
 
 
 async def cancel(session: AsyncSession, context: RequestContext, order_id: uuid.UUID, reason: str | None) -> OrderRead:
@@ -536,7 +540,11 @@ async def cancel(session: AsyncSession, context: RequestContext, order_id: uuid.
         from_status=previous,
         reason=reason,
     )
-    return await moving.take(OrderStatus.CANCELLED, reason, event)
+    cancelled = await moving.take(OrderStatus.CANCELLED, reason, event)
+    if previous is OrderStatus.CONFIRMED:
+        # A confirmed order was invoiced: the invoice is voided with it, never deleted.
+        await issuing.void_invoice(session, context, cancelled)
+    return cancelled
 
 
 @dataclass(frozen=True)
