@@ -13,13 +13,14 @@ import time
 import traceback
 from types import ModuleType
 
-from bench import event_backbone, order_placement, storefront_catalog
+from bench import event_backbone, order_placement, storefront_catalog, webhook_delivery
 from bench.support import DEFAULT_POSTGRES, Figure, print_figures
 
 BENCHMARKS: dict[str, ModuleType] = {
     "storefront-catalog": storefront_catalog,
     "event-backbone": event_backbone,
     "order-placement": order_placement,
+    "webhook-delivery": webhook_delivery,
 }
 
 

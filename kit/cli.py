@@ -28,7 +28,10 @@ def main(spec: ServiceSpec, create_app: Callable[[], FastAPI], database_url: Cal
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=port)
-    commands.add_parser("worker", help="consume events, purge deleted companies, prune processed records")
+    commands.add_parser(
+        "worker",
+        help="consume events, purge deleted companies, prune processed records, run the service's background loops",
+    )
     commands.add_parser("relay", help="publish the outbox to the broker")
     args = parser.parse_args()
 

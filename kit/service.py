@@ -27,7 +27,7 @@ from kit.outbox import OutboxRelay, attach_outbox
 from kit.purge import PurgePlan, check_plan
 from kit.settings import PlatformSettings
 from kit.text_input import install_text_input_check
-from kit.worker import ServiceWorker
+from kit.worker import BackgroundWork, ServiceWorker
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ class ServiceSpec:
     routers: Sequence[APIRouter]
     consumer: EventConsumer | None = None
     purge: PurgePlan = field(default_factory=PurgePlan)
+    # Loops the worker runs beside its consumer and purger, wherever the worker runs (its own process, or
+    # in-process in embedded mode and tests), each `(database, platform) -> Awaitable[None]`, until it stops.
+    background: Sequence[BackgroundWork] = ()
 
     def __post_init__(self) -> None:
         check_plan(self.name, self.metadata, self.purge)

@@ -1,4 +1,5 @@
-"""A service's worker: its event consumer, company purges and the pruning of processed-event records.
+"""A service's worker: its event consumer, company purges, the pruning of processed-event records and the
+service's own background loops (`ServiceSpec.background`).
 
 Full mode runs it as its own process (`python -m services.<name> worker`, any number of replicas on the
 one queue); embedded mode and service tests run it inside the API's lifespan (`run_worker=True`).
@@ -7,6 +8,7 @@ one queue); embedded mode and service tests run it inside the API's lifespan (`r
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from kit.service import ServiceSpec
 
 logger = logging.getLogger(__name__)
+
+# A service's own loop (webhooks' sender): started with the worker on its database, cancelled when it stops.
+BackgroundWork = Callable[[Database, PlatformSettings], Awaitable[None]]
 
 PRUNE_INTERVAL = timedelta(hours=1)
 PRUNE_BATCH = 10_000
@@ -68,6 +73,7 @@ class ServiceWorker:
         if self.spec.consumer is not None:
             await self.spec.consumer.start(self.bus, self.database, self.spec.metadata, self.platform.namespace)
         self._tasks = [asyncio.create_task(self.purger.run()), asyncio.create_task(self._prune_forever())]
+        self._tasks += [asyncio.create_task(self._background(work)) for work in self.spec.background]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -75,6 +81,16 @@ class ServiceWorker:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def _background(self, work: BackgroundWork) -> None:
+        # A loop should catch its own errors and go on; one that fails anyway is logged, not silently gone, and
+        # not re-raised, so stopping the worker (which cancels and awaits it) still stops cleanly.
+        try:
+            await work(self.database, self.platform)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background work failed", extra={"work": getattr(work, "__qualname__", repr(work))})
 
     async def _prune_forever(self) -> None:
         retention = timedelta(days=self.platform.processed_events_retention_days)

@@ -1,4 +1,5 @@
-"""The producers (identity, catalog) driven through flows that raise every event type, and what they wrote.
+"""The producers (identity, catalog, orders, webhooks) driven through flows that raise every event type, and what
+they wrote.
 
 Identity runs with its relay, so its events reach catalog's worker over RabbitMQ exactly as in production:
 catalog then knows the company and customer its own flows need.
@@ -21,10 +22,12 @@ from services.identity.app import SPEC as IDENTITY
 from services.identity.app import create_app as create_identity_app
 from services.identity.settings import IdentitySettings
 from services.orders.app import SPEC as ORDERS
+from services.webhooks.app import create_app as create_webhooks_app
+from services.webhooks.settings import WebhooksSettings
 from tests.catalog.conftest import catalog  # noqa: F401 (the fixture, for this directory's tests)
 from tests.catalog.support import Catalog
 from tests.conftest import DatabaseFactory, start_app
-from tests.contracts.flows import catalog_flows, identity_flows, orders_flows
+from tests.contracts.flows import catalog_flows, identity_flows, orders_flows, webhooks_flows
 from tests.identity.conftest import Identity
 from tests.orders.conftest import orders  # noqa: F401 (the fixture, for this directory's tests)
 from tests.support.events import publish_event, wait_until_processed
@@ -66,10 +69,22 @@ async def every_event(identity: Identity) -> list[EventEnvelope]:
 
 
 @pytest.fixture(scope="module")
+async def contract_webhooks(
+    new_database: DatabaseFactory, platform: PlatformSettings, signer: ContextSigner
+) -> AsyncIterator[RunningService]:
+    """Webhooks for the whole module, as a producer only: its API writes its events to its outbox."""
+    app = create_webhooks_app(WebhooksSettings(database_url=await new_database("contracts_webhooks")), platform)
+    async with AsyncExitStack() as stack:
+        client = await start_app(stack, app)
+        yield RunningService("webhooks", client, app.state.database, signer)
+
+
+@pytest.fixture(scope="module")
 async def produced(
     contract_identity: Identity,
     catalog: Catalog,  # noqa: F811 (the fixture above)
     orders: RunningService,  # noqa: F811 (the fixture above)
+    contract_webhooks: RunningService,
     platform: PlatformSettings,
 ) -> Produced:
     identity = contract_identity
@@ -93,12 +108,14 @@ async def produced(
     [restored] = [envelope for envelope in catalog_events if envelope.type == "ProductRestored"]
     await wait_until_processed(orders.database, ORDERS.metadata, *needed, restored)
     await orders_flows(orders, company_id, uuid.UUID(account.customer_id), restored.entity.id)
+    await webhooks_flows(contract_webhooks, company_id)
 
     return Produced(
         by_service={
             "identity": await every_event(identity),
             "catalog": catalog_events,
             "orders": await outbox_events(orders, company_id),
+            "webhooks": await outbox_events(contract_webhooks, company_id),
         },
         identity=identity,
     )

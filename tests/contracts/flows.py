@@ -164,3 +164,15 @@ async def orders_flows(orders: RunningService, company_id: uuid.UUID, customer_i
     )  # DocumentUploaded
     ok(await orders.client.delete(f"/api/v1/documents/{certificate['id']}", headers=owner), 204)  # DocumentDeleted
 
+
+async def webhooks_flows(webhooks: RunningService, company_id: uuid.UUID) -> None:
+    """Every event type webhooks publishes (WebhookTest is never published), for one company's endpoint."""
+    owner = webhooks.headers(company_id)
+    body = {"url": "https://hooks.example.com/distribu", "events": ["OrderPlaced"], "description": "ERP"}
+    webhook = ok(await webhooks.client.post("/api/v1/webhooks", json=body, headers=owner), 201)  # WebhookCreated
+    path = f"/api/v1/webhooks/{webhook['id']}"
+    ok(await webhooks.client.patch(path, json={"events": ["*"]}, headers=owner))  # WebhookUpdated
+    ok(await webhooks.client.patch(path, json={"enabled": False}, headers=owner))  # WebhookDisabled
+    ok(await webhooks.client.patch(path, json={"enabled": True}, headers=owner))  # WebhookEnabled
+    ok(await webhooks.client.post(f"{path}/rotate-secret", headers=owner))  # WebhookSecretRotated
+    ok(await webhooks.client.delete(path, headers=owner), 204)  # WebhookDeleted

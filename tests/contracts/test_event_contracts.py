@@ -19,6 +19,7 @@ import contracts.catalog
 import contracts.documents
 import contracts.identity
 import contracts.orders
+import contracts.webhooks
 from kit.consumer import EventConsumer
 from kit.db import Database
 from kit.events import Event, EventEnvelope
@@ -37,13 +38,14 @@ PRODUCERS: dict[str, tuple[type[Event], ...]] = {
     "catalog": contracts.catalog.EVENTS,
     # Orders publishes about its orders and about their documents and customers' vaults.
     "orders": contracts.orders.EVENTS + contracts.documents.EVENTS,
+    "webhooks": contracts.webhooks.EVENTS,
 }
 CONTRACTS: dict[str, tuple[str, type[Event]]] = {
     event.routing_key(): (producer, event) for producer, events in PRODUCERS.items() for event in events
 }
 CONSUMING_SERVICES = (IDENTITY, CATALOG, ORDERS, AUDIT, WEBHOOKS)
-# Only the audit log takes every event, whatever its type.
-EVERY_EVENT_CONSUMERS = {"audit"}
+# The audit log and webhooks take every event, whatever its type (webhooks delivers each to its subscribers).
+EVERY_EVENT_CONSUMERS = {"audit", "webhooks"}
 
 
 def consumer_of(spec: ServiceSpec) -> EventConsumer:
@@ -103,7 +105,12 @@ async def applied(produced: Produced, new_database: DatabaseFactory) -> AsyncIte
     registers. Identity applies catalog's and orders' on the database they were produced for (its usage needs the
     company there); the others on fresh databases of their own."""
     # Identity's flows ran before catalog's, which used what identity raised; orders' last, using both.
-    everything = [*produced.by_service["identity"], *produced.by_service["catalog"], *produced.by_service["orders"]]
+    everything = [
+        *produced.by_service["identity"],
+        *produced.by_service["catalog"],
+        *produced.by_service["orders"],
+        *produced.by_service["webhooks"],
+    ]
     results: dict[str, Applied] = {}
     opened: list[Database] = []
     for spec in CONSUMING_SERVICES:
@@ -185,7 +192,8 @@ def test_consumers_register_only_contract_event_types_and_versions(spec: Service
     contract_types = {contract.event_type for _, contract in CONTRACTS.values()}
     for key in consumer.routing_keys:
         if key == "#":
-            assert spec.name in EVERY_EVENT_CONSUMERS, f"{spec.name} takes every event; only the audit log may"
+            only = ", ".join(sorted(EVERY_EVENT_CONSUMERS))
+            assert spec.name in EVERY_EVENT_CONSUMERS, f"{spec.name} takes every event; only {only} may"
             continue
         event_type, _, version = key.partition(".")
         assert event_type in contract_types, f"{spec.name} binds {key}, which no contract defines"

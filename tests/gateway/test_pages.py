@@ -248,6 +248,7 @@ async def test_the_sidebar_lists_each_areas_registered_entry_in_order(gateway: G
         ("/dashboard/products", "Products"),
         ("/dashboard/team", "Team"),
         ("/dashboard/api-keys", "API keys"),
+        ("/dashboard/webhooks", "Webhooks"),
         ("/dashboard/audit-log", "Audit log"),
         ("/dashboard/settings", "Settings"),
     ]

@@ -36,6 +36,12 @@ SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS = {
     "GATEWAY_TRIALS_PER_IP_PER_DAY": "1000",
     "GATEWAY_INVITE_LOOKUPS_PER_IP": "1000",
 }
+# The e2e and browser tests' webhook receivers listen on 127.0.0.1, which the SSRF guard refuses by default; and
+# a receiver that is down for a moment is retried within seconds, not minutes (about 10 s of retries in all).
+WEBHOOKS_FOR_SHARED_SYSTEMS = {
+    "WEBHOOKS_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
+    "WEBHOOKS_RETRY_SCHEDULE_SECONDS": "[0.5, 1, 1, 2, 2, 2, 2]",
+}
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ async def full_system(
             **platform_environment(platform, namespace),
             **{f"{service.upper()}_DATABASE_URL": url for service, url in databases.items()},
             **SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS,
+            **WEBHOOKS_FOR_SHARED_SYSTEMS,
         },
         ports={name: free_port() for name in ("gateway", *SERVICES)},
         log_dir=log_dir,
@@ -123,7 +130,12 @@ def embedded_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
         process = subprocess.Popen(
             [sys.executable, "-m", "deploy.embedded", "--port", str(port), "--data-dir", str(data_dir), "--no-seed"],
             cwd=REPOSITORY,
-            env={**os.environ, **SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS, "PYTHONUNBUFFERED": "1"},
+            env={
+                **os.environ,
+                **SIGN_UP_LIMITS_FOR_SHARED_SYSTEMS,
+                **WEBHOOKS_FOR_SHARED_SYSTEMS,
+                "PYTHONUNBUFFERED": "1",
+            },
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

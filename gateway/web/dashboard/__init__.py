@@ -16,6 +16,7 @@ from gateway.web.dashboard import (
     products,
     settings,
     team,
+    webhooks,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -30,6 +31,7 @@ for area in (
     customer_documents,
     team,
     api_keys,
+    webhooks,
     products,
     orders,
 ):

@@ -1,0 +1,1 @@
+"""A company's webhook endpoints: where its events go, which ones, and the secrets that sign them."""
