@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.paths import InvalidPath, checked_decoded_path, checked_path
 from gateway.routes import CSV_IMPORT_BODY_BYTES, DOCUMENT_UPLOAD_BODY_BYTES, RouteTable
 from gateway.settings import GatewaySettings, IPNetwork
-from kit.errors import ProblemError, problem_response
+from kit.errors import ContentTooLarge, ProblemError, problem_response
 from kit.logging import company_id_var, request_id_var
 
 logger = logging.getLogger("gateway.access")
@@ -174,13 +174,6 @@ def _allowing_head(send: Send) -> Send:
     return send_allowing_head
 
 
-class BodyTooLarge(ProblemError):
-    status = 413
-    title = "Content too large"
-    slug = "content-too-large"
-
-
-# Page forms that carry a file: the CSV import's limit, plus room for the multipart framing and fields.
 # Page forms that carry a file: the API's limit for the same upload, with room for the form's other fields.
 PAGE_BODY_BYTES: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/dashboard/products/import"), CSV_IMPORT_BODY_BYTES + 64 * 1024),
@@ -223,7 +216,7 @@ class BodyLimit:
         # The app's state, set by create_app: the settings and the route table that name each cap.
         gateway = scope["app"].state.gateway
         limit = body_limit(gateway.settings, gateway.routes, scope["method"], scope["path"])
-        too_large = BodyTooLarge(f"The request body is larger than this endpoint accepts ({limit} bytes).")
+        too_large = ContentTooLarge(f"The request body is larger than this endpoint accepts ({limit} bytes).")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             await _refuse(too_large, scope, send, scope["path"])
             return

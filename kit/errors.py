@@ -79,6 +79,18 @@ class Conflict(ProblemError):
     slug = "conflict"
 
 
+class ContentTooLarge(ProblemError):
+    status = 413
+    title = "Content too large"
+    slug = "content-too-large"
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class RateLimited(ProblemError):
     status = 429
     title = "Too many requests"

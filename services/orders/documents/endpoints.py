@@ -11,12 +11,20 @@ from contracts.documents import DocumentKind
 from kit.access import STOREFRONT, staff
 from kit.context import Context
 from kit.db import Database, ReadSession, Session
-from kit.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from kit.errors import (
+    Conflict,
+    ContentTooLarge,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnsupportedMediaType,
+    problem_responses,
+)
 from kit.pagination import Cursor, Limit, Page
 from services.orders.documents import service
 from services.orders.documents.schemas import DocumentRead, ExpiringDocuments
 from services.orders.documents.service import Download
-from services.orders.documents.uploads import InvalidUpload, PayloadTooLarge, UnsupportedMediaType
+from services.orders.documents.uploads import InvalidUpload
 
 JSON = "application/json"
 
@@ -46,7 +54,7 @@ def _streamed(request: Request, download: Download) -> StreamingResponse:
     status_code=status.HTTP_201_CREATED,
     response_model=DocumentRead,
     responses=problem_responses(
-        Unauthorized, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType, InvalidUpload
+        Unauthorized, Forbidden, NotFound, ContentTooLarge, UnsupportedMediaType, InvalidUpload
     ),
     openapi_extra={
         "requestBody": {

@@ -18,7 +18,7 @@ import filetype  # type: ignore[import-untyped]
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from kit.errors import ProblemError
+from kit.errors import ContentTooLarge, ProblemError, UnsupportedMediaType
 
 # The largest file a vault takes.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -51,18 +51,6 @@ _PATH_SEPARATORS = re.compile(r"[\\/]")
 _TEXT_CONTROLS = frozenset("\t\n\r\f")
 
 
-class PayloadTooLarge(ProblemError):
-    status = 413
-    title = "Payload too large"
-    slug = "payload-too-large"
-
-
-class UnsupportedMediaType(ProblemError):
-    status = 415
-    title = "Unsupported media type"
-    slug = "unsupported-media-type"
-
-
 class InvalidUpload(ProblemError):
     """422: the upload's form is incomplete or malformed; `errors` names the field."""
 
@@ -71,8 +59,8 @@ class InvalidUpload(ProblemError):
     slug = "validation-failed"
 
 
-def too_large() -> PayloadTooLarge:
-    return PayloadTooLarge(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most a document can be.")
+def too_large() -> ContentTooLarge:
+    return ContentTooLarge(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, the most a document can be.")
 
 
 def wrong_type() -> UnsupportedMediaType:
