@@ -1,12 +1,13 @@
 """Event transport: RabbitMQ in full mode, an in-process bus in embedded mode, one interface.
 
 Delivery is at least once; consumers dedupe (kit.consumer). A subscription takes messages in batches
-(up to `batch_size`, collected for at most `batch_linger` seconds after the first) and applies each
-batch at once; a batch that fails or overruns its time limit is applied again one message at a time,
-so only the message at fault takes the failure path: redelivered after each of `retry_delays`, then
-parked in the service's dead-letter queue with the reason in a header. What no retry can fix (a body
-that is no envelope, an event type or version the service does not know) goes to the dead-letter
-queue at once. Every dead letter is logged at ERROR and counted (`distribu_events_dead_lettered_total`).
+(up to `batch_size`, collected for `batch_linger` seconds after the first, and under load until
+`batch_spacing` after the previous batch began) and applies each batch at once; a batch that fails or
+overruns its time limit is applied again one message at a time, so only the message at fault takes the
+failure path: redelivered after each of `retry_delays`, then parked in the service's dead-letter queue
+with the reason in a header. What no retry can fix (a body that is no envelope, an event type or version
+the service does not know) goes to the dead-letter queue at once. Every dead letter is logged at ERROR
+and counted (`distribu_events_dead_lettered_total`).
 """
 
 import asyncio
@@ -98,6 +99,9 @@ class ConsumerLimits:
     prefetch: int = 256
     batch_size: int = 256
     batch_linger: float = 0.005
+    # Batches begin at least this far apart: an idle consumer applies a message at once, a busy one gathers
+    # what arrives meanwhile into its next batch, so its cost per event falls as the load rises.
+    batch_spacing: float = 0.1
     time_limit: float = 30.0
     delivery_limit: int = 5
 
@@ -107,6 +111,7 @@ class ConsumerLimits:
             prefetch=platform.consumer_prefetch,
             batch_size=platform.consumer_batch_size,
             batch_linger=platform.consumer_batch_linger,
+            batch_spacing=platform.consumer_batch_spacing,
             time_limit=platform.consumer_time_limit,
             delivery_limit=platform.consumer_delivery_limit,
         )
@@ -212,26 +217,40 @@ class Settlement(ABC):
     async def dead_letter(self, delivery: Delivery, error: str) -> None: ...
 
 
-async def collect_batch(inbox: "asyncio.Queue[Delivery]", size: int, linger: float) -> list[Delivery]:
-    """The next message, and up to `size` in all that arrive within `linger` seconds of it."""
-    batch = [await inbox.get()]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + linger
-    while len(batch) < size:
-        try:
-            batch.append(inbox.get_nowait())
-            continue
-        except asyncio.QueueEmpty:
-            pass
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            break
-        try:
-            async with asyncio.timeout(remaining):
-                batch.append(await inbox.get())
-        except TimeoutError:
-            break
-    return batch
+class BatchCollector:
+    """Takes a subscription's messages from its inbox in batches (see `ConsumerLimits`)."""
+
+    def __init__(self, inbox: "asyncio.Queue[Delivery]", size: int, limits: ConsumerLimits) -> None:
+        self.inbox = inbox
+        self.size = size
+        self.linger = limits.batch_linger
+        self.spacing = limits.batch_spacing
+        self._previous_start = float("-inf")
+
+    async def next(self) -> list[Delivery]:
+        """The next message, and up to `size` in all that arrive within `linger` of it or, when the previous
+        batch began less than `spacing` ago, until `spacing` after that."""
+        inbox = self.inbox
+        batch = [await inbox.get()]
+        loop = asyncio.get_running_loop()
+        first = loop.time()
+        deadline = max(first + self.linger, self._previous_start + self.spacing)
+        while len(batch) < self.size:
+            try:
+                batch.append(inbox.get_nowait())
+                continue
+            except asyncio.QueueEmpty:
+                pass
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                async with asyncio.timeout(remaining):
+                    batch.append(await inbox.get())
+            except TimeoutError:
+                break
+        self._previous_start = loop.time()
+        return batch
 
 
 async def _apply_within(subscription: Subscription, envelopes: list[EventEnvelope], limit: float) -> Refusal | None:
@@ -541,10 +560,9 @@ class RabbitBus(Bus):
             await subscription.on_bound()
         bound.set()
         settlement = _RabbitSettlement(queue_name)
-        size = self.limits.batch_size if subscription.batched else 1
+        batches = BatchCollector(inbox, self.limits.batch_size if subscription.batched else 1, self.limits)
         while True:
-            batch = await collect_batch(inbox, size, self.limits.batch_linger)
-            await deliver(batch, subscription, settlement, self.limits, len(self.retry_delays))
+            await deliver(await batches.next(), subscription, settlement, self.limits, len(self.retry_delays))
 
 
 class PublishRefused(ConnectionError):
@@ -667,10 +685,9 @@ class InProcessBus(Bus):
 
     async def _consume(self, subscription: Subscription, inbox: asyncio.Queue[Delivery]) -> None:
         settlement = _InProcessSettlement(self, subscription.queue, inbox)
-        size = self.limits.batch_size if subscription.batched else 1
+        batches = BatchCollector(inbox, self.limits.batch_size if subscription.batched else 1, self.limits)
         while True:
-            batch = await collect_batch(inbox, size, self.limits.batch_linger)
-            await deliver(batch, subscription, settlement, self.limits, len(self.retry_delays))
+            await deliver(await batches.next(), subscription, settlement, self.limits, len(self.retry_delays))
 
 
 class _InProcessSettlement(Settlement):

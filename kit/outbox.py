@@ -7,7 +7,8 @@ while the broker is away it keeps retrying, so an outage delays events and never
 The relay wakes when a commit wrote events: on PostgreSQL a statement trigger on the outbox NOTIFYs
 (emit issues its INSERT and nothing more) and the relay LISTENs; in embedded mode the session wakes the
 in-process relay. It also polls, slowly, as a net. After a wake-up it lingers a few milliseconds, so
-the commits around it go out in one batch rather than one relay round each.
+the commits around it go out in one batch rather than one relay round each, and under load its rounds
+begin at least `round_spacing` apart, so each carries every commit since the last.
 """
 
 import asyncio
@@ -142,6 +143,7 @@ class OutboxRelay:
         poll_interval: float = 0.25,
         batch_size: int = 500,
         coalesce: float = 0.005,
+        round_spacing: float = 0.0,
     ) -> None:
         self.database = database
         self.table = metadata.tables["outbox"]
@@ -149,6 +151,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.coalesce = coalesce
+        self.round_spacing = round_spacing
         self._wake = asyncio.Event()
         self._last_cleanup = utcnow()
         # Relay rounds that published something: how well wake-ups coalesce (tests, benchmarks).
@@ -201,6 +204,8 @@ class OutboxRelay:
 
     async def _relay_until_cancelled(self) -> None:
         backoff = self.poll_interval
+        loop = asyncio.get_running_loop()
+        round_started = float("-inf")
         while True:
             # On Python 3.11 a cancel can be swallowed inside a library (asyncio.wait_for in aiormq, asyncpg),
             # leaving this loop running and shutdown waiting on it forever; the task still counts the request.
@@ -209,6 +214,7 @@ class OutboxRelay:
                 raise asyncio.CancelledError
             # Cleared before the batch, not after: a commit that wakes us mid-batch is not forgotten.
             self._wake.clear()
+            round_started = loop.time()
             try:
                 published = await self.relay_batch()
                 backoff = self.poll_interval
@@ -225,9 +231,11 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(backoff):
                     await self._wake.wait()
-            if self._wake.is_set() and self.coalesce > 0:
+            if self._wake.is_set():
                 # Commits come in bursts (a request's, concurrent requests'): gather them into one batch.
-                await asyncio.sleep(self.coalesce)
+                pause = max(self.coalesce, round_started + self.round_spacing - loop.time())
+                if pause > 0:
+                    await asyncio.sleep(pause)
 
     async def relay_batch(self) -> int:
         """Publish up to one batch, oldest first; rows another relay holds are skipped, not waited on."""

@@ -21,13 +21,18 @@ class PlatformSettings(BaseSettings):
     outbox_poll_interval: float = 2.0
     # After a wake-up the relay waits this long (seconds) so the commits around it go out in one batch.
     outbox_coalesce: float = 0.005
+    # Relay rounds begin at least this far apart (seconds): under load a round carries every commit since
+    # the last one; an idle relay publishes at once.
+    outbox_round_spacing: float = 0.05
     # Seconds to wait before each redelivery of a failed event; after the last, it goes to the DLQ.
     consumer_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
     # Messages a worker holds unacknowledged; it applies up to `consumer_batch_size` of them in one
-    # transaction, collected for at most `consumer_batch_linger` seconds after the first.
+    # transaction, collected for `consumer_batch_linger` seconds after the first and, under load, until
+    # `consumer_batch_spacing` seconds after the previous batch began.
     consumer_prefetch: int = 256
     consumer_batch_size: int = 256
     consumer_batch_linger: float = 0.005
+    consumer_batch_spacing: float = 0.1
     # Seconds one event may take; a batch may take this plus its share of it (kit.bus), then it is split.
     consumer_time_limit: float = 30.0
     # Deliveries of one message (crashes included) before the broker parks it in the dead-letter queue.

@@ -192,3 +192,31 @@ async def test_publishing_something_that_is_not_an_envelope_fails() -> None:
     bus = InProcessBus([])
     with pytest.raises(ValueError, match="envelope"):
         await bus.publish(OutgoingMessage("1", "X.v1", b"{}"))
+
+
+async def test_an_idle_consumer_applies_at_once_and_a_busy_one_gathers_until_its_batches_are_spaced() -> None:
+    spacing = 2.0
+    bus = InProcessBus([], ConsumerLimits(batch_size=50, batch_linger=0.001, batch_spacing=spacing, time_limit=5))
+    batches: list[list[str]] = []
+
+    async def apply(envelopes: list[EventEnvelope]) -> None:
+        batches.append([envelope.type for envelope in envelopes])
+
+    await bus.consume(Subscription("spaced", ["#"], apply, service="spaced"))
+    try:
+        await bus.publish(_message("First"))
+        # Idle since it started: it does not wait out the spacing.
+        await wait_until(lambda: _applied(batches), within=spacing / 2, interval=0.01, what="the first event alone")
+        # Five more, each after the linger of the one before: within the spacing they wait and go together.
+        for name in ("Second", "Third", "Fourth", "Fifth", "Sixth"):
+            await bus.publish(_message(name))
+            await asyncio.sleep(0.02)
+        await _until(lambda: sum(len(batch) for batch in batches) == 6, "all six events")
+    finally:
+        await bus.close()
+
+    assert batches == [["First"], ["Second", "Third", "Fourth", "Fifth", "Sixth"]]
+
+
+async def _applied(batches: list[list[str]]) -> bool:
+    return bool(batches)

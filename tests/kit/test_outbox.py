@@ -249,3 +249,46 @@ async def test_the_relay_gathers_commits_close_together_into_one_batch(
 
     assert [event.id for event in received] == [event.id for event in sent]
     assert relay.rounds - rounds <= 2  # twenty commits, one wake-up each
+
+
+async def test_under_load_relay_rounds_are_spaced_and_an_idle_relay_publishes_at_once(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    """A commit that finds the relay idle goes out at once; commits right after it wait for the next round,
+    `round_spacing` after that one began, and go out together."""
+    spacing = 1.0
+    relay_database = Database(database.url)
+    relay = OutboxRelay(relay_database, METADATA, bus, poll_interval=60, coalesce=0, round_spacing=spacing)
+    attach_outbox(database, METADATA, None)
+    scans = _scans(relay_database)
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        task = asyncio.create_task(relay.run())
+        try:
+            await _until_idle(scans)
+            await asyncio.sleep(spacing)  # idle for longer than the spacing
+            first = await _emit(database, _context())
+            assert EventEnvelope.model_validate_json((await watcher.get(within=spacing / 2)).body).id == first.id
+            burst = [await _emit(database, _context(), quantity=n) for n in range(5)]
+            received = [EventEnvelope.model_validate_json((await watcher.get(within=5)).body) for _ in burst]
+            # A round marks what it published with one time.
+            marked = await wait_until(lambda: _published_at(database, [first, *burst]), what="all six marked")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await relay_database.dispose()
+
+    assert [event.id for event in received] == [event.id for event in burst]
+    # The first alone, then the five together.
+    assert marked[first.id] not in {marked[event.id] for event in burst}
+    assert len({marked[event.id] for event in burst}) == 1
+
+
+async def _published_at(database: Database, events: list[EventEnvelope]) -> dict[uuid.UUID, Any] | None:
+    """When each event was marked published, once all of them are."""
+    async with database.sessionmaker() as session:
+        rows = await session.execute(
+            select(OUTBOX.c.id, OUTBOX.c.published_at).where(OUTBOX.c.id.in_([event.id for event in events]))
+        )
+        marked = {row.id: row.published_at for row in rows}
+    return marked if len(marked) == len(events) and None not in marked.values() else None

@@ -87,14 +87,14 @@ async def test_a_deleted_companys_rows_leave_every_table_and_another_companys_st
         for _ in range(4):
             await publisher.publish(label_changed(company_id, uuid.uuid4(), "label", 1))
 
-    async def both_filled() -> dict[str, int] | None:
-        counts = await company_rows(sample_url, doomed)
+    async def filled(company_id: uuid.UUID) -> dict[str, int] | None:
+        counts = await company_rows(sample_url, company_id)
         return counts if counts["labels"] == 4 and counts["processed_events"] == 4 else None
 
-    before = await wait_until(both_filled, what="the labels to be applied")
+    before = await wait_until(lambda: filled(doomed), what="the doomed company's labels to be applied")
     assert before["notes"] == 7
     assert before["outbox"] == 7
-    kept_before = await company_rows(sample_url, kept)
+    kept_before = await wait_until(lambda: filled(kept), what="the kept company's labels to be applied")
     assert kept_before == before
 
     await publisher.publish(company_deleted(doomed))

@@ -63,7 +63,6 @@ async def insert_entries(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     recorded adds nothing."""
     if not rows:
         return
-    table = AuditLog.__table__
-    await session.execute(
-        insert_for(session, table).values(list(rows)).on_conflict_do_nothing(index_elements=["event_id"])
-    )
+    # Rows as parameters, not VALUES: the statement is compiled once and cached, whatever the batch's size.
+    statement = insert_for(session, AuditLog.__table__).on_conflict_do_nothing(index_elements=["event_id"])
+    await session.execute(statement, list(rows))
