@@ -5,6 +5,7 @@ hand-written one elsewhere): `TenantRepository.statement()` for ORM queries of o
 scoped builders below for statements built once at import and run with `{COMPANY: company_id}` bound.
 """
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
@@ -49,12 +50,14 @@ class TenantReader(Generic[ModelT]):
 
     async def one(self) -> ModelT | None:
         """The company's row of a model that has at most one per company."""
-        entity: ModelT | None = await self.session.scalar(self.statement())
+        model: Any = self.model
+        entity: ModelT | None = await self.session.scalar(_company_row(model), {COMPANY: self.company_id})
         return entity
 
     async def get(self, entity_id: uuid.UUID) -> ModelT | None:
         model: Any = self.model
-        entity: ModelT | None = await self.session.scalar(self.statement().where(model.id == entity_id))
+        parameters = {COMPANY: self.company_id, ENTITY: entity_id}
+        entity: ModelT | None = await self.session.scalar(_row_by_id(model), parameters)
         return entity
 
     async def get_or_404(self, entity_id: uuid.UUID, what: str) -> ModelT:
@@ -130,6 +133,21 @@ def scoped_update(table: Any) -> Update:
 def scoped_delete(table: Any) -> Delete:
     """DELETE the company's rows of `table`; add `.where(...)`."""
     return delete(table).where(in_company(table))
+
+
+# The bound id of `_row_by_id`'s statements.
+ENTITY = "entity_id"
+
+
+# The lookups every repository makes, built once per model: building a statement costs more than running it.
+@functools.cache
+def _company_row(model: Any) -> Select[Any]:
+    return scoped_select(model)
+
+
+@functools.cache
+def _row_by_id(model: Any) -> Select[Any]:
+    return scoped_select(model).where(model.id == bindparam(ENTITY, type_=_table(model).c.id.type))
 
 
 def found(value: T | None, what: str) -> T:

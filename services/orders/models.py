@@ -36,6 +36,8 @@ from kit.db import TYPE_ANNOTATION_MAP, IdMixin, TenantMixin, TimestampMixin, ne
 MONEY = Numeric(12, 2)
 # An order's totals: up to 500 lines of up to 1,000,000 units each.
 TOTAL = Numeric(20, 2)
+# Lines and status steps are written before their order row (see OrderRepository.insert_lines).
+CHECKED_AT_COMMIT: dict[str, Any] = {"deferrable": True, "initially": "DEFERRED"}
 
 
 class Base(DeclarativeBase):
@@ -228,7 +230,7 @@ class OrderItem(IdMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("order_id", "product_id"),)
 
     company_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE", **CHECKED_AT_COMMIT))
     # The line's place in the order, from 0.
     position: Mapped[int]
     product_id: Mapped[uuid.UUID]
@@ -248,7 +250,7 @@ class OrderStatusChange(IdMixin, TenantMixin, Base):
     __table_args__ = (Index("ix_order_status_changes_order_id_at", "order_id", "at"),)
 
     company_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE", **CHECKED_AT_COMMIT))
     status: Mapped[OrderStatus] = mapped_column(_string_enum(OrderStatus, "order_status"))
     at: Mapped[dt.datetime]
     actor_type: Mapped[str] = mapped_column(String(20))

@@ -106,13 +106,15 @@ async def add_missing_people(session: AsyncSession, rows: Sequence[dict[str, Any
 # -- reads --------------------------------------------------------------------------------------------
 
 
+_LIVE_CUSTOMER = scoped_select(Customer).where(Customer.id == bindparam("customer_id"), Customer.deleted_at.is_(None))
+
+
 class CustomerReader(TenantReader[Customer]):
     model = Customer
 
     async def get_live(self, customer_id: uuid.UUID) -> Customer | None:
-        customer: Customer | None = await self.session.scalar(
-            self.statement().where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-        )
+        parameters = {COMPANY: self.company_id, "customer_id": customer_id}
+        customer: Customer | None = await self.session.scalar(_LIVE_CUSTOMER, parameters)
         return customer
 
 
@@ -148,11 +150,13 @@ async def live_address_fields(
     return None if row is None else cast(dict[str, Any], row.fields)
 
 
+_PERSON_OF_KIND = scoped_select(Person).where(Person.id == bindparam("person_id"), Person.kind == bindparam("kind"))
+
+
 class PersonReader(TenantReader[Person]):
     model = Person
 
     async def get_kind(self, person_id: uuid.UUID, kind: PersonKind) -> Person | None:
-        person: Person | None = await self.session.scalar(
-            self.statement().where(Person.id == person_id, Person.kind == kind)
-        )
+        parameters = {COMPANY: self.company_id, "person_id": person_id, "kind": kind}
+        person: Person | None = await self.session.scalar(_PERSON_OF_KIND, parameters)
         return person

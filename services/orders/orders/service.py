@@ -2,9 +2,10 @@
 status lifecycle, and reading them back.
 
 A placement is one transaction: the prices and the customer's address are read from orders' read models,
-then one UPDATE of the company's counter numbers the order and takes a slot of the month's limit (its row
-lock serializing the company's placements until commit), then the order, its lines, its first history step
-and `OrderPlaced` are written. A refusal anywhere rolls all of it back: no order, no number, no event.
+the order's lines and first history step are written, then one UPDATE of the company's counter numbers the
+order and takes a slot of the month's limit (its row lock serializing the company's placements until
+commit), then the order and `OrderPlaced` are written. A refusal anywhere rolls all of it back: no order,
+no number, no event.
 """
 
 import csv
@@ -227,35 +228,10 @@ class Placement:
 
 async def place(session: AsyncSession, context: RequestContext, placement: Placement, now: datetime) -> OrderRead:
     company_id = placement.tenant.company_id
-    numbered = await take_number(session, placement.tenant, now, storefront=placement.storefront)
-    number = numbered.number
     order_id = new_id()
     placed_by = placement.placed_by
     total = total_of(placement.lines)
     currency = placement.lines[0].product.currency
-    order_row = {
-        "id": order_id,
-        "number": number,
-        "status": OrderStatus.PENDING,
-        "customer_id": placement.customer_id,
-        "customer_name": placement.customer_name,
-        "placed_by_type": placed_by.type,
-        "placed_by_id": placed_by.id,
-        "placed_by_name": placed_by.name,
-        "on_behalf_of_customer_id": placed_by.on_behalf_of.customer_id if placed_by.on_behalf_of else None,
-        "on_behalf_of_contact_id": placed_by.on_behalf_of.contact_id if placed_by.on_behalf_of else None,
-        "currency": currency,
-        "subtotal": total,
-        "total": total,
-        "shipping_address": placement.shipping_address,
-        "po_number": placement.po_number,
-        "notes": placement.notes,
-        "requested_delivery_date": placement.requested_delivery_date,
-        "cancel_reason": None,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
     item_rows = [
         {
             "id": new_id(),
@@ -282,7 +258,35 @@ async def place(session: AsyncSession, context: RequestContext, placement: Place
         "actor_name": placed_by.name,
         "reason": None,
     }
-    await OrderRepository(session, company_id).insert(order_row, item_rows, change_row)
+    repository = OrderRepository(session, company_id)
+    await repository.insert_lines(item_rows, change_row)
+    # From here to commit the company's counter row is locked: its other placements wait.
+    numbered = await take_number(session, placement.tenant, now, storefront=placement.storefront)
+    number = numbered.number
+    order_row = {
+        "id": order_id,
+        "number": number,
+        "status": OrderStatus.PENDING,
+        "customer_id": placement.customer_id,
+        "customer_name": placement.customer_name,
+        "placed_by_type": placed_by.type,
+        "placed_by_id": placed_by.id,
+        "placed_by_name": placed_by.name,
+        "on_behalf_of_customer_id": placed_by.on_behalf_of.customer_id if placed_by.on_behalf_of else None,
+        "on_behalf_of_contact_id": placed_by.on_behalf_of.contact_id if placed_by.on_behalf_of else None,
+        "currency": currency,
+        "subtotal": total,
+        "total": total,
+        "shipping_address": placement.shipping_address,
+        "po_number": placement.po_number,
+        "notes": placement.notes,
+        "requested_delivery_date": placement.requested_delivery_date,
+        "cancel_reason": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await repository.insert(order_row)
     address = ShippingAddress.model_validate(placement.shipping_address) if placement.shipping_address else None
     order = OrderRead(
         id=order_id,
