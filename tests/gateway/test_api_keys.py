@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.api_keys import secret_hash
+from gateway.api_keys import USE_RECORDED_EVERY, secret_hash
 from tests.gateway.conftest import GatewayHarness
 
 SECRET = "dk_" + "k" * 43
@@ -138,11 +138,28 @@ async def test_malformed_bearer_credentials_are_refused_without_a_lookup(gateway
     assert not gateway.services["identity"].received
 
 
-async def test_each_accepted_call_records_the_keys_last_use(gateway: GatewayHarness) -> None:
+async def test_an_accepted_call_records_the_keys_last_use_once_a_minute(gateway: GatewayHarness) -> None:
     await publish(gateway, SECRET, key_entry("orders:read"))
+    used_key = f"{gateway.namespace}:apikey-used:{secret_hash(SECRET)}"
 
     await gateway.client.get("/api/v1/orders", headers=bearer())
+    first = await gateway.redis.get(used_key)
+    assert first is not None
+    first_use = datetime.fromisoformat(str(first))
+    assert first_use.tzinfo is not None
 
-    used = await gateway.redis.get(f"{gateway.namespace}:apikey-used:{secret_hash(SECRET)}")
-    assert used is not None
-    assert datetime.fromisoformat(str(used)).tzinfo is not None
+    # Within the minute the recorded use stands: no write per call.
+    await gateway.client.get("/api/v1/orders", headers=bearer())
+    assert await gateway.redis.get(used_key) == first
+
+    # Once it is a minute old, the next call records its own time.
+    older = (first_use - USE_RECORDED_EVERY).isoformat()
+    await gateway.redis.set(used_key, older)
+    await gateway.client.get("/api/v1/orders", headers=bearer())
+    assert datetime.fromisoformat(str(await gateway.redis.get(used_key))) >= first_use
+
+
+async def test_a_refused_key_records_no_use(gateway: GatewayHarness) -> None:
+    await gateway.client.get("/api/v1/orders", headers=bearer())
+
+    assert await gateway.redis.get(f"{gateway.namespace}:apikey-used:{secret_hash(SECRET)}") is None
