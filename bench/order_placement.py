@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -119,18 +120,26 @@ class Side:
     name: str
     session: aiohttp.ClientSession
     headers: Callable[[], dict[str, str]]
-    # The id of each order placed, with when its 201 arrived (perf_counter): the audit watcher's start line.
-    answered_at: dict[str, float] = field(default_factory=dict)
+    # Each order placed, with when it was sent (wall clock) and when its 201 arrived (perf_counter): the
+    # audit watcher's start line.
+    answered: dict[str, "Answered"] = field(default_factory=dict)
     record: bool = False
 
     async def place(self, body: dict[str, Any]) -> None:
+        sent = time.time()
         async with self.session.post("/api/v1/orders", json=body, headers=self.headers()) as response:
             answer = await response.read()
             if response.status != 201:
                 raise RuntimeError(f"{self.name}: answered {response.status} {answer[:300]!r}")
             if self.record:
                 order_id = (await response.json())["id"]
-                self.answered_at[order_id] = time.perf_counter()
+                self.answered[order_id] = Answered(sent, time.perf_counter())
+
+
+@dataclass(frozen=True)
+class Answered:
+    sent: float
+    at: float
 
 
 def order_bodies(seeded: Seeded, count: int, seed: int) -> list[dict[str, Any]]:
@@ -177,48 +186,60 @@ async def saturate(side: Side, bodies: list[dict[str, Any]], clients: int, secon
 
 
 class AuditWatcher:
-    """Reads the audit log's database while orders are placed: when each OrderPlaced entry first appears."""
+    """Reads the audit log's database while orders are placed: when each OrderPlaced entry first appears.
 
-    def __init__(self, database_url: str, company_id: uuid.UUID) -> None:
+    Each poll asks only for the orders answered and not seen yet, among entries no older than the oldest
+    of them was sent: the watcher's own load on the machine stays small and flat however many are placed.
+    """
+
+    def __init__(self, database_url: str, company_id: uuid.UUID, answered: dict[str, Answered]) -> None:
         self.engine = create_async_engine(database_url, pool_size=1)
         self.company_id = company_id
+        self.answered = answered
         self.seen_at: dict[str, float] = {}
         self._stop = asyncio.Event()
-        # Set once every order in `awaited` has been seen.
-        self.awaited: set[str] | None = None
+        # Set by `lags_ms`: no more orders are coming, so once none is pending every one has been seen.
+        self._finishing = False
         self._all_seen = asyncio.Event()
 
     async def run(self) -> None:
         statement = text(
             "SELECT entity_id FROM audit_logs WHERE company_id = :company_id AND action = 'OrderPlaced' "
-            "AND created_at >= now() - interval '10 minutes'"
+            "AND created_at >= :since AND entity_id = ANY(:pending)"
         )
-        while True:
-            async with self.engine.connect() as connection:
-                found = (await connection.execute(statement, {"company_id": self.company_id})).scalars().all()
-            now = time.perf_counter()
-            for entity_id in found:
-                self.seen_at.setdefault(entity_id, now)
-            if self.awaited is not None and self.awaited <= self.seen_at.keys():
+        while not self._stop.is_set():
+            pending = [order for order in list(self.answered) if order not in self.seen_at]
+            if pending:
+                # An entry's time is when its order was placed, after it was sent; a second spares clock jitter.
+                since = min(self.answered[order].sent for order in pending) - 1.0
+                parameters = {
+                    "company_id": self.company_id,
+                    "since": datetime.fromtimestamp(since, UTC),
+                    "pending": pending,
+                }
+                async with self.engine.connect() as connection:
+                    found = (await connection.execute(statement, parameters)).scalars().all()
+                now = time.perf_counter()
+                for entity_id in found:
+                    self.seen_at.setdefault(entity_id, now)
+            elif self._finishing:
                 self._all_seen.set()
-            if self._stop.is_set():
-                return
             await asyncio.sleep(AUDIT_POLL_S)
 
     def stop(self) -> None:
         self._stop.set()
 
-    async def lags_ms(self, answered_at: dict[str, float], within: float = 60.0) -> list[float]:
+    async def lags_ms(self, within: float = 60.0) -> list[float]:
         """Each order's time from its 201 to its audit entry; waits (up to `within`) for the last ones."""
-        self.awaited = set(answered_at)
+        self._finishing = True
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within):
                 await self._all_seen.wait()
         self.stop()
-        missing = set(answered_at) - set(self.seen_at)
+        missing = set(self.answered) - set(self.seen_at)
         if missing:
             raise RuntimeError(f"{len(missing)} orders never reached the audit log within {within:.0f} s")
-        return [max(0.0, (self.seen_at[order] - answered)) * 1000 for order, answered in answered_at.items()]
+        return [max(0.0, (self.seen_at[order] - answered.at)) * 1000 for order, answered in self.answered.items()]
 
 
 async def benchmark(
@@ -272,7 +293,7 @@ async def benchmark(
                 total, seconds = latencies[side.name]
                 latencies[side.name] = (total + measured, seconds + elapsed)
 
-        watcher = AuditWatcher(audit_url, seeded.company_id)
+        watcher = AuditWatcher(audit_url, seeded.company_id, sides[0].answered)
         watching = asyncio.create_task(watcher.run())
         sides[0].record = True
         placed = {side.name: 0 for side in sides}
@@ -281,7 +302,7 @@ async def benchmark(
             for _ in range(rounds):
                 for side in sides:
                     placed[side.name] += await saturate(side, bodies, options.clients, options.seconds / rounds)
-            lags = await watcher.lags_ms(sides[0].answered_at)
+            lags = await watcher.lags_ms()
         finally:
             watcher.stop()
             await watching

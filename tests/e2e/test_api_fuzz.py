@@ -31,7 +31,7 @@ from tests.support.systems import RunningSystem
 
 # Small enough for the whole file to take a few minutes on a 2-core machine; fixed seed, so a
 # failure in CI is the same failure on a laptop.
-EXAMPLES_PER_OPERATION = 3
+EXAMPLES_PER_OPERATION = 2
 SEED = 20261201
 CALLERS = ("staff", "api_key", "storefront", "anonymous")
 
