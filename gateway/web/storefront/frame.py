@@ -87,8 +87,8 @@ def may_order(me: dict[str, Any] | None) -> bool:
 
 
 def cart_lines(cart: ApiResult) -> int | None:
-    """The number of lines in a cart as the API answered it; None when there is none to count (a viewer's 403,
-    orders briefly unavailable): the bar then shows the Cart link without a count."""
+    """The number of lines in a cart as the API answered it; None when there is none to count (orders briefly
+    unavailable): the bar then shows the Cart link without a count."""
     if not cart.ok or not isinstance(cart.body, dict):
         return None
     return len(cart.body.get("items") or [])
@@ -103,7 +103,8 @@ async def store_frame(client: PageClient, *, count_cart: bool = True) -> dict[st
     cart_count = None
     if client.caller.is_storefront_account:
         calls = [client.call("GET", store_api(client, "/me"))]
-        if count_cart:
+        # A viewer has no cart: asking for it would only be refused.
+        if count_cart and client.caller.role in ORDERING_ROLES:
             calls.append(client.call("GET", store_api(client, "/cart")))
         result, *cart = await asyncio.gather(*calls)
         if result.ok:
