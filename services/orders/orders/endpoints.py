@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BeforeValidator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.orders import OrderStatus
 from kit.access import STOREFRONT, staff
 from kit.context import Context
-from kit.db import Database, Session
+from kit.db import Database, Session, commit
 from kit.errors import (
     Conflict,
     Forbidden,
@@ -125,12 +126,14 @@ async def place_order(session: Session, context: Context, body: OrderCreate) -> 
     """Place an order: for a customer (at their prices; `placedBy.onBehalfOf` records them) with one of their
     addresses or one typed in, or an internal order (no customer, list prices). 402 when the month's
     maxOrdersPerMonth is reached or the trial has ended; nothing is created then."""
-    return created(await service.place_staff_order(session, context, body))
+    return await created(session, await service.place_staff_order(session, context, body))
 
 
-def created(order: OrderRead) -> Response:
-    """201 with the new order, serialized once: it was built as an OrderRead, and checking it against the model
-    again (what returning it would do) is work on the hot path for nothing."""
+async def created(session: AsyncSession, order: OrderRead) -> Response:
+    """201 with the new order, committed first: the company's next placement waits on its number's lock until
+    then, not while the answer is written. Serialized once: it was built as an OrderRead, and checking it
+    against the model again (what returning it would do) is work on the hot path for nothing."""
+    await commit(session)
     return Response(order.model_dump_json(by_alias=True), status_code=status.HTTP_201_CREATED, media_type=JSON)
 
 
@@ -202,7 +205,7 @@ async def place_cart_order(session: Session, context: Context, body: CheckoutReq
     """Place the cart as an order to one of the customer's addresses and empty the cart. If today's prices
     give another total than `expectedTotal`, 409 lists the lines whose price moved since they were put in the
     cart and nothing is placed. BUYER and ADMIN accounts order; VIEWER gets 403."""
-    return created(await service.place_cart_order(session, context, body))
+    return await created(session, await service.place_cart_order(session, context, body))
 
 
 @storefront_router.get("/{order_id:uuid}", responses=problem_responses(Unauthorized, Forbidden, NotFound))

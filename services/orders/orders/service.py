@@ -260,6 +260,12 @@ async def place(session: AsyncSession, context: RequestContext, placement: Place
     }
     repository = OrderRepository(session, company_id)
     await repository.insert_lines(item_rows, change_row)
+    # The parts of the answer and the event that do not need the number, made before taking it.
+    address = ShippingAddress.model_validate(placement.shipping_address) if placement.shipping_address else None
+    items = [line.as_order_line() for line in placement.lines]
+    first_step = StatusStep(
+        status=OrderStatus.PENDING, at=now, actor=PlacedBy(type=placed_by.type, id=placed_by.id, name=placed_by.name)
+    )
     # From here to commit the company's counter row is locked: its other placements wait.
     numbered = await take_number(session, placement.tenant, now, storefront=placement.storefront)
     number = numbered.number
@@ -287,7 +293,6 @@ async def place(session: AsyncSession, context: RequestContext, placement: Place
         "updated_at": now,
     }
     await repository.insert(order_row)
-    address = ShippingAddress.model_validate(placement.shipping_address) if placement.shipping_address else None
     order = OrderRead(
         id=order_id,
         number=order_number(number),
@@ -295,7 +300,7 @@ async def place(session: AsyncSession, context: RequestContext, placement: Place
         customer_id=placement.customer_id,
         customer_name=placement.customer_name,
         placed_by=placed_by,
-        items=[line.as_order_line() for line in placement.lines],
+        items=items,
         currency=currency,
         subtotal=total,
         total=total,
@@ -304,13 +309,7 @@ async def place(session: AsyncSession, context: RequestContext, placement: Place
         notes=placement.notes,
         requested_delivery_date=placement.requested_delivery_date,
         cancel_reason=None,
-        status_history=[
-            StatusStep(
-                status=OrderStatus.PENDING,
-                at=now,
-                actor=PlacedBy(type=placed_by.type, id=placed_by.id, name=placed_by.name),
-            )
-        ],
+        status_history=[first_step],
         created_at=now,
         updated_at=now,
     )
@@ -443,9 +442,9 @@ async def place_cart_order(session: AsyncSession, context: RequestContext, reque
         requested_delivery_date=request.requested_delivery_date,
         storefront=True,
     )
-    order = await place(session, context, placement, now)
+    # Emptied first, so the number's lock is not held for it; a refusal further on rolls it back.
     await cart.clear(account.account_id)
-    return order
+    return await place(session, context, placement, now)
 
 
 # -- the lifecycle -------------------------------------------------------------------------------------
