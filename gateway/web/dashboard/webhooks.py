@@ -4,6 +4,7 @@ each with every attempt made and a Retry."""
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -191,10 +192,7 @@ async def _switch(request: Request, webhook_id: str, *, enabled: bool) -> Respon
     client = await staff_client(request)
     webhook_id = id_or_404(webhook_id, "webhook")
 
-    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        if result.status == 404:
-            raise problem(result)
-        return await _detail_page(request, client, webhook_id, refused=result)
+    refused = _refused_on_detail(request, client, webhook_id)
 
     message = "webhook-enabled" if enabled else "webhook-disabled"
     return await submit(
@@ -223,10 +221,7 @@ async def delete_webhook(request: Request, webhook_id: str) -> Response:
     client = await staff_client(request)
     webhook_id = id_or_404(webhook_id, "webhook")
 
-    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        if result.status == 404:
-            raise problem(result)
-        return await _detail_page(request, client, webhook_id, refused=result)
+    refused = _refused_on_detail(request, client, webhook_id)
 
     success = go("/dashboard/webhooks", "webhook-deleted")
     return await submit(client, "DELETE", _webhook_path(webhook_id), success=success, refused=refused)
@@ -244,10 +239,7 @@ async def rotate_secret(request: Request, webhook_id: str) -> Response:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        if result.status == 404:
-            raise problem(result)
-        return await _detail_page(request, client, webhook_id, refused=result)
+    refused = _refused_on_detail(request, client, webhook_id)
 
     path = f"{_webhook_path(webhook_id)}/rotate-secret"
     return await submit(client, "POST", path, success=rotated, refused=refused)
@@ -259,10 +251,7 @@ async def send_test(request: Request, webhook_id: str) -> Response:
     client = await staff_client(request)
     webhook_id = id_or_404(webhook_id, "webhook")
 
-    async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
-        if result.status == 404:
-            raise problem(result)
-        return await _detail_page(request, client, webhook_id, refused=result)
+    refused = _refused_on_detail(request, client, webhook_id)
 
     success = go(_page_of(webhook_id, "deliveries"), "webhook-test-sent")
     return await submit(client, "POST", f"{_webhook_path(webhook_id)}/test", success=success, refused=refused)
@@ -275,14 +264,25 @@ async def retry_delivery(request: Request, webhook_id: str, delivery_id: str) ->
     webhook_id = id_or_404(webhook_id, "webhook")
     delivery_id = id_or_404(delivery_id, "delivery")
 
+    refused = _refused_on_detail(request, client, webhook_id)
+
+    path = f"{_webhook_path(webhook_id)}/deliveries/{delivery_id}/retry"
+    success = go(_page_of(webhook_id, "deliveries"), "delivery-retried")
+    return await submit(client, "POST", path, success=success, refused=refused)
+
+
+def _refused_on_detail(
+    request: Request, client: PageClient, webhook_id: str
+) -> Callable[[ApiResult, dict[str, str]], Awaitable[Response]]:
+    """What an action on one webhook shows when the API refuses it: the webhook's page with the refusal, or
+    the 404 page when the webhook is gone (or another company's)."""
+
     async def refused(result: ApiResult, errors: dict[str, str]) -> Response:
         if result.status == 404:
             raise problem(result)
         return await _detail_page(request, client, webhook_id, refused=result)
 
-    path = f"{_webhook_path(webhook_id)}/deliveries/{delivery_id}/retry"
-    success = go(_page_of(webhook_id, "deliveries"), "delivery-retried")
-    return await submit(client, "POST", path, success=success, refused=refused)
+    return refused
 
 
 async def _detail_page(
