@@ -9,7 +9,7 @@ from kit.events import EntityRef
 from services.catalog.app import SPEC
 from services.catalog.models import Tenant
 from services.catalog.tenants.repository import LocalTenantRepository
-from tests.catalog.support import LIMITS, Catalog, company_created, plan_limits
+from tests.catalog.support import LIMITS, PRODUCTS, Catalog, company_created, plan_limits
 from tests.contracts.envelopes import company_created as named_company_created
 from tests.contracts.envelopes import company_updated, subscription_changed, trial_started
 from tests.support.events import (
@@ -137,8 +137,7 @@ async def test_unlimited_plan_reads_as_null(catalog: Catalog) -> None:
 
 
 async def test_a_company_catalog_has_not_heard_of_yet_is_told_to_retry(catalog: Catalog) -> None:
-    known = uuid.uuid4()
-    await catalog.deliver(company_created(known))
+    known = await catalog.new_company()
 
     response = await catalog.service.get(LIMITS, uuid.uuid4())
 
@@ -147,6 +146,25 @@ async def test_a_company_catalog_has_not_heard_of_yet_is_told_to_retry(catalog: 
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
     assert (await catalog.service.get(LIMITS, known)).status_code == 200
+
+
+async def test_a_company_whose_plan_has_not_arrived_is_told_to_retry_never_served_without_a_limit(
+    catalog: Catalog,
+) -> None:
+    company_id = uuid.uuid4()
+    await catalog.deliver(company_created(company_id))
+    product = {"sku": "EARLY-1", "name": "Too early", "unitPrice": "1.00"}
+
+    # The company is known, its plan not yet: no product may be added as if the plan had no maxProducts.
+    assert (await catalog.service.get(LIMITS, company_id)).status_code == 503
+    refused = await catalog.client.post(PRODUCTS, json=product, headers=catalog.staff(company_id))
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+
+    await catalog.deliver(trial_started(company_id, limits=plan_limits(1)))
+    assert (await catalog.client.post(PRODUCTS, json=product, headers=catalog.staff(company_id))).status_code == 201
+    over = {"sku": "EARLY-2", "name": "Over the limit", "unitPrice": "1.00"}
+    assert (await catalog.client.post(PRODUCTS, json=over, headers=catalog.staff(company_id))).status_code == 402
 
 
 async def test_limits_without_context_are_refused(catalog: Catalog) -> None:

@@ -134,6 +134,9 @@ async def test_trial_started_before_company_created_still_ends_complete(
 
     await publish_event(platform, trial)
     await wait_until_processed(orders.database, SPEC.metadata, trial)
+    # Half known is not known: a moment's wait, never "not taking orders".
+    early = await orders.get(LIMITS, company_id)
+    assert (early.status_code, early.headers["retry-after"]) == (503, "1")
     await publish_event(platform, created)
     await wait_until_processed(orders.database, SPEC.metadata, created)
 

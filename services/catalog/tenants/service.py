@@ -90,12 +90,13 @@ async def record_subscriptions(session: AsyncSession, events: list[EventEnvelope
     await apply_subscription_states(session, newest_per_company(rows, "subscription_version"))
 
 
-# A company's first events reach catalog a moment after signup; a request in that moment is told to retry.
+# A company's first events reach catalog a moment after signup, each on its own: a request before both the
+# company and its plan are known is told to retry, never served as if the plan had no limit.
 NOT_YET_KNOWN = "Your company's catalog is still being set up; try again in a moment."
 
 
 def known(tenant: Tenant | None) -> Tenant:
-    if tenant is None:
+    if tenant is None or not tenant.company_version or not tenant.subscription_version:
         raise ServiceUnavailable(NOT_YET_KNOWN, headers={"Retry-After": "1"})
     return tenant
 

@@ -91,13 +91,14 @@ async def record_subscriptions(session: AsyncSession, states: Sequence[Subscript
     await upsert_newer_tenants(session, rows, version="subscription_version")
 
 
-# A company's first events reach orders a moment after signup; a request in that moment is told to retry.
+# A company's first events reach orders a moment after signup, each on its own: a request before both the
+# company and its plan are known is told to retry, never refused as if the trial had ended.
 NOT_YET_KNOWN = "Your company's order settings are still being set up; try again in a moment."
 
 
 async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
     tenant = await LocalTenantRepository(session, company_id).one()
-    if tenant is None:
+    if tenant is None or not tenant.company_version or not tenant.subscription_version:
         raise ServiceUnavailable(NOT_YET_KNOWN, headers={"Retry-After": "1"})
     return tenant
 
