@@ -11,13 +11,14 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.context import Principal
-from kit.db import new_id, utcnow
+from kit.db import ReadOnlySession, new_id, utcnow
 from kit.events import EventEnvelope
 from kit.settings import PlatformSettings
 from services.orders.app import SPEC
 from services.orders.catalog_copy.pricing import PricedProduct, price_products
-from services.orders.directory.service import actor_name, customer_addresses, live_address, live_customer
+from services.orders.directory.service import actor_name, customer_addresses, live_customer, order_address
 from services.orders.models import OrderCounter, Person, PersonKind, Product
+from services.orders.orders.repository import placement_reads
 from services.orders.tenants.service import first_of_month
 from tests.contracts.envelopes import (
     address_created,
@@ -73,6 +74,14 @@ async def applied(orders: RunningService, platform: PlatformSettings, *envelopes
 async def read(orders: RunningService, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async with orders.database.sessionmaker() as session:
         return await query(session)
+
+
+async def live_address(
+    session: ReadOnlySession, company_id: uuid.UUID, customer_id: uuid.UUID, address_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The address as a placement reads it: a live address of the live customer, as the order copies it."""
+    reads = await placement_reads(session, company_id, customer_id=customer_id, address_id=address_id)
+    return None if reads.address_fields is None else order_address(reads.address_fields)
 
 
 async def prices(

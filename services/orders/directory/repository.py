@@ -131,7 +131,6 @@ _LIVE_ADDRESSES = (
     .where(ADDRESSES.c.customer_id == bindparam("customer_id"), ADDRESSES.c.deleted_at.is_(None))
     .order_by(ADDRESSES.c.id)
 )
-_LIVE_ADDRESS = _LIVE_ADDRESSES.where(ADDRESSES.c.id == bindparam("address_id"))
 
 
 async def live_addresses(
@@ -140,14 +139,6 @@ async def live_addresses(
     """The live customer's live addresses, oldest first (ids are time-ordered)."""
     result = await session.execute(_LIVE_ADDRESSES, {COMPANY: company_id, "customer_id": customer_id})
     return [(row.id, row.fields) for row in result]
-
-
-async def live_address_fields(
-    session: ReadOnlySession, company_id: uuid.UUID, customer_id: uuid.UUID, address_id: uuid.UUID
-) -> dict[str, Any] | None:
-    parameters = {COMPANY: company_id, "customer_id": customer_id, "address_id": address_id}
-    row = (await session.execute(_LIVE_ADDRESS, parameters)).one_or_none()
-    return None if row is None else cast(dict[str, Any], row.fields)
 
 
 _PERSON_OF_KIND = scoped_select(Person).where(Person.id == bindparam("person_id"), Person.kind == bindparam("kind"))

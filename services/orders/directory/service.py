@@ -233,14 +233,9 @@ async def live_customer(session: ReadOnlySession, company_id: uuid.UUID, custome
     return await CustomerReader(session, company_id).get_live(customer_id)
 
 
-async def live_address(
-    session: ReadOnlySession, company_id: uuid.UUID, customer_id: uuid.UUID, address_id: uuid.UUID
-) -> dict[str, Any] | None:
-    """A live address of the live customer, as an order copies it (label, recipient, line1, line2, city,
-    region, postalCode, country, phone); None when it is unknown, deleted, or another customer's."""
-    fields = await repository.live_address_fields(session, company_id, customer_id, address_id)
-    if fields is None:
-        return None
+def order_address(fields: dict[str, Any]) -> dict[str, Any]:
+    """A stored address as an order copies it: label, recipient, line1, line2, city, region, postalCode,
+    country, phone (not whether it is the customer's default)."""
     return {name: value for name, value in fields.items() if name != "isDefault"}
 
 
@@ -259,6 +254,12 @@ _PERSON_KINDS: dict[str, PersonKind] = {
 }
 
 
+def actor_person(principal: Principal) -> tuple[uuid.UUID, PersonKind] | None:
+    """The people row that names `principal`: a staff user, an API key or a contact (None for anyone else)."""
+    kind = _PERSON_KINDS.get(principal.type)
+    return None if kind is None or principal.id is None else (principal.id, kind)
+
+
 async def actor_name(session: ReadOnlySession, company_id: uuid.UUID, principal: Principal) -> str | None:
     """The name of whoever acts, as orders records it: a staff user's or an API key's name, a customer's
     name, a contact's name or else email. None for anyone orders does not know (yet)."""
@@ -267,10 +268,10 @@ async def actor_name(session: ReadOnlySession, company_id: uuid.UUID, principal:
     if principal.type == "customer":
         customer = await CustomerReader(session, company_id).get(principal.id)
         return None if customer is None else customer.name
-    kind = _PERSON_KINDS.get(principal.type)
-    if kind is None:
+    person_key = actor_person(principal)
+    if person_key is None:
         return None
-    person = await PersonReader(session, company_id).get_kind(principal.id, kind)
+    person = await PersonReader(session, company_id).get_kind(*person_key)
     if person is None:
         return None
     return person.name or person.email

@@ -7,21 +7,32 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Date, Integer, Table, bindparam, case, func, insert, or_, select
+from sqlalchemy import ColumnElement, Date, Integer, Table, bindparam, case, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.orders import OrderStatus
-from kit.db import insert_for
+from kit.db import ReadOnlySession, insert_for
 from kit.pagination import keyset_page
 from kit.repository import (
     COMPANY,
     LIKE_ESCAPE,
     TenantRepository,
+    in_company,
     scoped_select,
     scoped_update,
     substring_pattern,
 )
-from services.orders.models import Order, OrderCounter, OrderItem, OrderStatusChange
+from services.orders.models import (
+    Address,
+    Customer,
+    Order,
+    OrderCounter,
+    OrderItem,
+    OrderStatusChange,
+    Person,
+    PersonKind,
+    Tenant,
+)
 
 ORDERS = cast(Table, Order.__table__)
 ITEMS = cast(Table, OrderItem.__table__)
@@ -29,6 +40,89 @@ CHANGES = cast(Table, OrderStatusChange.__table__)
 COUNTERS = cast(Table, OrderCounter.__table__)
 
 EXPORT_BATCH = 1_000
+CUSTOMERS = cast(Table, Customer.__table__)
+ADDRESSES = cast(Table, Address.__table__)
+PEOPLE = cast(Table, Person.__table__)
+
+# -- what a placement reads first ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacementReads:
+    """The company as orders knows it (None: not yet), and, each only when asked for: whether the customer is
+    live and its name, the fields of one of its live addresses, the acting person's name."""
+
+    tenant: Tenant | None
+    customer_live: bool
+    customer_name: str | None
+    address_fields: dict[str, Any] | None
+    actor_name: str | None
+
+
+_CUSTOMER_ID = bindparam("customer_id", type_=CUSTOMERS.c.id.type)
+_LIVE_CUSTOMER = scoped_select(CUSTOMERS, CUSTOMERS.c.name).where(
+    CUSTOMERS.c.id == _CUSTOMER_ID, CUSTOMERS.c.deleted_at.is_(None)
+)
+# An address of the customer, live while the customer is: an address event can arrive after its deletion.
+_LIVE_ADDRESS_FIELDS = (
+    scoped_select(ADDRESSES, ADDRESSES.c.fields)
+    .join(
+        CUSTOMERS,
+        (CUSTOMERS.c.company_id == ADDRESSES.c.company_id)
+        & (CUSTOMERS.c.id == ADDRESSES.c.customer_id)
+        & CUSTOMERS.c.deleted_at.is_(None),
+    )
+    .where(
+        ADDRESSES.c.id == bindparam("address_id", type_=ADDRESSES.c.id.type),
+        ADDRESSES.c.customer_id == _CUSTOMER_ID,
+        ADDRESSES.c.deleted_at.is_(None),
+    )
+)
+# A staff user's, an API key's or a contact's name (else their email); a customer's own account by its name.
+_PERSON_NAME = scoped_select(PEOPLE, func.coalesce(func.nullif(PEOPLE.c.name, ""), PEOPLE.c.email)).where(
+    PEOPLE.c.id == bindparam("person_id", type_=PEOPLE.c.id.type),
+    PEOPLE.c.kind == bindparam("person_kind", type_=PEOPLE.c.kind.type),
+)
+_CUSTOMER_ACTOR_NAME = scoped_select(CUSTOMERS, CUSTOMERS.c.name).where(
+    CUSTOMERS.c.id == bindparam("actor_customer_id", type_=CUSTOMERS.c.id.type)
+)
+# One row whether or not the tenant is known: the tenant is outer-joined to a row of nothing.
+_ONE_ROW = select(literal(1).label("one")).subquery("one_row")
+_PLACEMENT_READS = (
+    select(
+        Tenant,
+        _LIVE_CUSTOMER.exists().label("customer_live"),
+        _LIVE_CUSTOMER.scalar_subquery().label("customer_name"),
+        _LIVE_ADDRESS_FIELDS.scalar_subquery().label("address_fields"),
+        func.coalesce(_PERSON_NAME.scalar_subquery(), _CUSTOMER_ACTOR_NAME.scalar_subquery()).label("actor_name"),
+    )
+    .select_from(_ONE_ROW)
+    .outerjoin(Tenant, in_company(Tenant))
+)
+
+
+async def placement_reads(
+    session: ReadOnlySession,
+    company_id: uuid.UUID,
+    *,
+    customer_id: uuid.UUID | None,
+    address_id: uuid.UUID | None,
+    person: tuple[uuid.UUID, PersonKind] | None = None,
+    actor_customer_id: uuid.UUID | None = None,
+) -> PlacementReads:
+    """Everything a placement reads before pricing, in one statement (one round trip instead of four)."""
+    person_id, person_kind = person if person is not None else (None, None)
+    parameters = {
+        COMPANY: company_id,
+        "customer_id": customer_id,
+        "address_id": address_id,
+        "person_id": person_id,
+        "person_kind": person_kind,
+        "actor_customer_id": actor_customer_id,
+    }
+    row = (await session.execute(_PLACEMENT_READS, parameters)).one()
+    return PlacementReads(row.Tenant, bool(row.customer_live), row.customer_name, row.address_fields, row.actor_name)
+
 
 # -- numbering and the monthly limit -----------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from kit.pagination import Page
 from kit.repository import found
 from services.orders.cart.repository import CartEntry, CartRepository
 from services.orders.catalog_copy.pricing import PricedProduct, price_products
-from services.orders.directory.service import actor_name, live_address, live_customer
+from services.orders.directory.service import actor_name, actor_person, order_address
 from services.orders.documents import issuing
 from services.orders.models import Order, OrderItem, OrderStatusChange, Tenant
 from services.orders.orders.buyers import StorefrontAccount, storefront_account
@@ -53,6 +53,7 @@ from services.orders.orders.repository import (
     OrderFilters,
     OrderRepository,
     month_of,
+    placement_reads,
 )
 from services.orders.orders.schemas import (
     CheckoutRequest,
@@ -62,7 +63,7 @@ from services.orders.orders.schemas import (
     OrderSummary,
     PriceChange,
 )
-from services.orders.tenants.service import accepts_orders, get_tenant
+from services.orders.tenants.service import accepts_orders, known
 
 
 class OrderRejected(ProblemError):
@@ -342,7 +343,15 @@ async def place_staff_order(session: AsyncSession, context: RequestContext, requ
     """An order a staff member or an API key places: for a customer (their prices and address) or internal."""
     company_id = require_staff_or_key(context, "orders:write")
     now = utcnow()
-    tenant = await get_tenant(session, company_id)
+    principal = context.principal
+    reads = await placement_reads(
+        session,
+        company_id,
+        customer_id=request.customer_id,
+        address_id=request.shipping_address_id,
+        person=actor_person(principal),
+    )
+    tenant = known(reads.tenant)
     check_accepting(tenant, now, storefront=False)
     check_distinct(request.items)
     if request.shipping_address_id is not None and request.shipping_address is not None:
@@ -351,27 +360,25 @@ async def place_staff_order(session: AsyncSession, context: RequestContext, requ
     customer_name = None
     address = request.shipping_address.fields() if request.shipping_address is not None else None
     if request.customer_id is not None:
-        customer = await live_customer(session, company_id, request.customer_id)
-        if customer is None:
+        if not reads.customer_live:
             raise NotFound("Customer not found.")
-        customer_name = customer.name
+        customer_name = reads.customer_name
         if request.shipping_address_id is not None:
-            address = await live_address(session, company_id, request.customer_id, request.shipping_address_id)
-            if address is None:
+            if reads.address_fields is None:
                 message = "This is not one of the customer's addresses."
                 raise OrderRejected(message, errors=[{"field": "shippingAddressId", "message": message}])
+            address = order_address(reads.address_fields)
     elif request.shipping_address_id is not None:
         message = "An internal order has no customer, so no saved address: type the address in shippingAddress."
         raise OrderRejected(message, errors=[{"field": "shippingAddressId", "message": message}])
     product_ids = [item.product_id for item in request.items]
     prices = await price_products(session, company_id, product_ids, request.customer_id)
     lines = price_lines(request.items, prices)
-    principal = context.principal
     on_behalf_of = OnBehalfOf(customer_id=request.customer_id) if request.customer_id is not None else None
     placed_by = PlacedBy(
         type="USER" if principal.type == "user" else "SYSTEM",
         id=principal.id,
-        name=await actor_name(session, company_id, principal),
+        name=reads.actor_name,
         on_behalf_of=on_behalf_of,
     )
     placement = Placement(
@@ -395,7 +402,16 @@ async def place_cart_order(session: AsyncSession, context: RequestContext, reque
     account = storefront_account(context, buying=True)
     company_id = account.company_id
     now = utcnow()
-    tenant = await get_tenant(session, company_id)
+    principal = account.principal
+    reads = await placement_reads(
+        session,
+        company_id,
+        customer_id=account.customer_id,
+        address_id=request.shipping_address_id,
+        person=actor_person(principal),
+        actor_customer_id=principal.id if principal.type == "customer" else None,
+    )
+    tenant = known(reads.tenant)
     check_accepting(tenant, now, storefront=True)
     cart = CartRepository(session, company_id)
     entries = await cart.lines(account.account_id, lock=True)
@@ -404,15 +420,14 @@ async def place_cart_order(session: AsyncSession, context: RequestContext, reque
             "Your cart is empty: add products before placing an order.",
             errors=[{"field": "cart", "message": "The cart is empty."}],
         )
-    customer = await live_customer(session, company_id, account.customer_id)
-    if customer is None:
+    if not reads.customer_live:
         raise ServiceUnavailable(
             "Your account is still being set up; try again in a moment.", headers={"Retry-After": "1"}
         )
-    address = await live_address(session, company_id, account.customer_id, request.shipping_address_id)
-    if address is None:
+    if reads.address_fields is None:
         message = "Choose one of your saved addresses."
         raise OrderRejected(message, errors=[{"field": "shippingAddressId", "message": message}])
+    address = order_address(reads.address_fields)
     prices = await price_products(session, company_id, list(entries), account.customer_id)
     problems = [
         {"field": "cart", "message": reason}
@@ -428,12 +443,11 @@ async def place_cart_order(session: AsyncSession, context: RequestContext, reque
     total = total_of(lines)
     if total != request.expected_total:
         raise PricesChanged(total, request.expected_total, _price_changes(lines, entries))
-    principal = account.principal
-    placed_by = PlacedBy(type="CUSTOMER", id=principal.id, name=await actor_name(session, company_id, principal))
+    placed_by = PlacedBy(type="CUSTOMER", id=principal.id, name=reads.actor_name)
     placement = Placement(
         tenant=tenant,
         customer_id=account.customer_id,
-        customer_name=customer.name,
+        customer_name=reads.customer_name,
         placed_by=placed_by,
         lines=lines,
         shipping_address=address,

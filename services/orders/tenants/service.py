@@ -96,11 +96,14 @@ async def record_subscriptions(session: AsyncSession, states: Sequence[Subscript
 NOT_YET_KNOWN = "Your company's order settings are still being set up; try again in a moment."
 
 
-async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
-    tenant = await LocalTenantRepository(session, company_id).one()
+def known(tenant: Tenant | None) -> Tenant:
     if tenant is None or not tenant.company_version or not tenant.subscription_version:
         raise ServiceUnavailable(NOT_YET_KNOWN, headers={"Retry-After": "1"})
     return tenant
+
+
+async def get_tenant(session: AsyncSession, company_id: uuid.UUID) -> Tenant:
+    return known(await LocalTenantRepository(session, company_id).one())
 
 
 # A paid plan takes orders even while a payment is overdue; a canceled one, or none known yet, does not.
