@@ -8,7 +8,8 @@ The relay wakes when a commit wrote events: on PostgreSQL a statement trigger on
 (emit issues its INSERT and nothing more) and the relay LISTENs; in embedded mode the session wakes the
 in-process relay. It also polls, slowly, as a net. After a wake-up it lingers a few milliseconds, so
 the commits around it go out in one batch rather than one relay round each, and under load its rounds
-begin at least `round_spacing` apart, so each carries every commit since the last.
+begin at least `round_spacing` apart, so each carries every commit since the last; the busier the relay,
+the longer that spacing, up to `max_round_spacing`.
 """
 
 import asyncio
@@ -138,6 +139,11 @@ def unpublished_batch(table: Table, limit: int) -> Select[tuple[Any, ...]]:
     )
 
 
+# Under a stream of events, each `round_spacing` of pause before a relay round is earned by this many
+# events in the round before (see `OutboxRelay.spacing_after`).
+EVENTS_PER_SPACING = 2
+
+
 class OutboxRelay:
     """Publishes a service's outbox to the bus until stopped."""
 
@@ -151,6 +157,7 @@ class OutboxRelay:
         batch_size: int = 500,
         coalesce: float = 0.005,
         round_spacing: float = 0.0,
+        max_round_spacing: float | None = None,
     ) -> None:
         self.database = database
         self.table = metadata.tables["outbox"]
@@ -159,6 +166,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.coalesce = coalesce
         self.round_spacing = round_spacing
+        self.max_round_spacing = round_spacing if max_round_spacing is None else max(max_round_spacing, round_spacing)
         self._wake = asyncio.Event()
         self._last_cleanup = utcnow()
         # Relay rounds that published something: how well wake-ups coalesce (tests, benchmarks).
@@ -209,10 +217,22 @@ class OutboxRelay:
                 if connection is not None:
                     connection.terminate()
 
+    def spacing_after(self, published: int) -> float:
+        """How long after a round's start the next may begin: `round_spacing` for every
+        `EVENTS_PER_SPACING` events the round carried, at least one and at most `max_round_spacing`.
+
+        A trickle of events (a round or two per spacing) goes out after one `round_spacing`, as it
+        arrives; a stream gets longer pauses and bigger rounds, and every round costs the relay, the
+        broker and each consumer about as much however many events it carries.
+        """
+        earned = self.round_spacing * published / EVENTS_PER_SPACING
+        return min(self.max_round_spacing, max(self.round_spacing, earned))
+
     async def _relay_until_cancelled(self) -> None:
         backoff = self.poll_interval
         loop = asyncio.get_running_loop()
         round_started = float("-inf")
+        spacing = self.round_spacing
         while True:
             # On Python 3.11 a cancel can be swallowed inside a library (asyncio.wait_for in aiormq, asyncpg),
             # leaving this loop running and shutdown waiting on it forever; the task still counts the request.
@@ -225,6 +245,7 @@ class OutboxRelay:
             try:
                 published = await self.relay_batch()
                 backoff = self.poll_interval
+                spacing = self.spacing_after(published)
                 if published == self.batch_size:
                     continue
                 await self._cleanup_if_due()
@@ -240,7 +261,7 @@ class OutboxRelay:
                     await self._wake.wait()
             if self._wake.is_set():
                 # Commits come in bursts (a request's, concurrent requests'): gather them into one batch.
-                pause = max(self.coalesce, round_started + self.round_spacing - loop.time())
+                pause = max(self.coalesce, round_started + spacing - loop.time())
                 if pause > 0:
                     await asyncio.sleep(pause)
 

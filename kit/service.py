@@ -87,6 +87,7 @@ class ServiceRuntime:
                 poll_interval=platform.outbox_poll_interval,
                 coalesce=platform.outbox_coalesce,
                 round_spacing=platform.outbox_round_spacing,
+                max_round_spacing=platform.outbox_max_round_spacing,
             )
             if run_relay and self.bus is not None
             else None
@@ -252,6 +253,7 @@ async def run_relay(spec: ServiceSpec, database_url: str, platform: PlatformSett
         poll_interval=platform.outbox_poll_interval,
         coalesce=platform.outbox_coalesce,
         round_spacing=platform.outbox_round_spacing,
+        max_round_spacing=platform.outbox_max_round_spacing,
     )
     logger.info("outbox relay started", extra={"relay_for": spec.name})
     try:

@@ -22,8 +22,10 @@ class PlatformSettings(BaseSettings):
     # After a wake-up the relay waits this long (seconds) so the commits around it go out in one batch.
     outbox_coalesce: float = 0.005
     # Relay rounds begin at least this far apart (seconds): under load a round carries every commit since
-    # the last one; an idle relay publishes at once.
+    # the last one; an idle relay publishes at once. Under a stream the spacing grows, one more
+    # `outbox_round_spacing` for every two events the previous round carried, up to the max.
     outbox_round_spacing: float = 0.05
+    outbox_max_round_spacing: float = 0.2
     # Seconds to wait before each redelivery of a failed event; after the last, it goes to the DLQ.
     consumer_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0])
     # Messages a worker holds unacknowledged; it applies up to `consumer_batch_size` of them in one

@@ -13,11 +13,11 @@ from aio_pika.abc import AbstractRobustConnection
 from sqlalchemy import func, select, text
 from sqlalchemy.event import listen
 
-from kit.bus import REQUEST_ID_HEADER, RabbitBus
+from kit.bus import REQUEST_ID_HEADER, InProcessBus, RabbitBus
 from kit.context import Principal, RequestContext
 from kit.db import Database, commit
 from kit.events import Actor, EntityRef, Event, EventEnvelope
-from kit.outbox import OutboxRelay, attach_outbox, emit
+from kit.outbox import OutboxRelay, attach_outbox, emit, emit_many
 from kit.settings import PlatformSettings
 from tests.kit.conftest import METADATA, OUTBOX
 from tests.support.broker import probe
@@ -282,6 +282,57 @@ async def test_under_load_relay_rounds_are_spaced_and_an_idle_relay_publishes_at
     # The first alone, then the five together.
     assert marked[first.id] not in {marked[event.id] for event in burst}
     assert len({marked[event.id] for event in burst}) == 1
+
+
+async def test_the_pause_between_relay_rounds_grows_with_the_stream_up_to_its_max(database: Database) -> None:
+    bus = InProcessBus([0.01])
+    relay = OutboxRelay(database, METADATA, bus, round_spacing=0.05, max_round_spacing=0.2)
+    # One round_spacing for every two events the round carried: a trickle keeps the least spacing.
+    assert [relay.spacing_after(published) for published in (0, 1, 2, 3, 6, 8, 500)] == pytest.approx(
+        [0.05, 0.05, 0.05, 0.075, 0.15, 0.2, 0.2]
+    )
+    fixed = OutboxRelay(database, METADATA, bus, round_spacing=0.05)
+    assert fixed.spacing_after(500) == 0.05  # without a max, the spacing never grows
+
+
+async def test_after_a_big_round_the_next_waits_longer(
+    database: Database, bus: RabbitBus, broker: AbstractRobustConnection, platform: PlatformSettings
+) -> None:
+    """Ten events in one round earn five round_spacings of pause: an event committed right after them goes
+    out that much later, where a round of one or two would have let it go after one round_spacing."""
+    spacing = 0.2
+    relay_database = Database(database.url)
+    relay = OutboxRelay(
+        relay_database, METADATA, bus, poll_interval=60, coalesce=0, round_spacing=spacing, max_round_spacing=5.0
+    )
+    attach_outbox(database, METADATA, None)
+    scans = _scans(relay_database)
+    context = _context()
+    async with probe(broker, platform.namespace, [WidgetShipped.routing_key()]) as watcher:
+        task = asyncio.create_task(relay.run())
+        try:
+            await _until_idle(scans)
+            async with database.sessionmaker() as session:
+                events = [
+                    (WidgetShipped(widget_id=uuid.uuid4(), quantity=n), EntityRef(type="Widget", id="w-1"))
+                    for n in range(10)
+                ]
+                batch = await emit_many(session, events, company_id=context.company_id, context=context)
+                await commit(session)
+            for _ in batch:
+                await watcher.get(within=5)
+            late = await _emit(database, context)
+            assert EventEnvelope.model_validate_json((await watcher.get(within=5)).body).id == late.id
+            marked = await wait_until(lambda: _published_at(database, [*batch, late]), what="all eleven marked")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await relay_database.dispose()
+
+    assert len({marked[event.id] for event in batch}) == 1  # the ten in one round
+    waited = (marked[late.id] - marked[batch[0].id]).total_seconds()
+    assert waited >= 4 * spacing, f"the round after ten events began {waited:.2f} s after theirs"
 
 
 async def _published_at(database: Database, events: list[EventEnvelope]) -> dict[uuid.UUID, Any] | None:
