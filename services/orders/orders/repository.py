@@ -38,11 +38,11 @@ ORDERS = cast(Table, Order.__table__)
 ITEMS = cast(Table, OrderItem.__table__)
 CHANGES = cast(Table, OrderStatusChange.__table__)
 COUNTERS = cast(Table, OrderCounter.__table__)
-
-EXPORT_BATCH = 1_000
 CUSTOMERS = cast(Table, Customer.__table__)
 ADDRESSES = cast(Table, Address.__table__)
 PEOPLE = cast(Table, Person.__table__)
+
+EXPORT_BATCH = 1_000
 
 # -- what a placement reads first ----------------------------------------------------------------------
 
