@@ -1,6 +1,7 @@
-"""Orders end to end, through the gateway only, on the full topology: a contact shops at their own prices and
-checks out, the customer's other contacts see the order, the frozen address, staff move it to delivery with
-every step in the audit log, a price moved between cart and checkout, and one order per Idempotency-Key."""
+"""Orders end to end, through the gateway only: a contact shops at their own prices and checks out, the
+customer's other contacts see the order, the frozen address, staff move it to delivery with every step in
+the audit log (in both run modes: the full topology, and embedded mode on SQLite); a price moved between
+cart and checkout, and one order per Idempotency-Key."""
 
 import asyncio
 import re
@@ -55,11 +56,11 @@ async def cart_once_priced(store: httpx.AsyncClient, slug: str, product_id: str,
     return await wait_until(priced, within=20, what=f"the cart to show {price}")
 
 
-async def test_a_contact_orders_at_their_prices_and_staff_deliver_it(full_system: RunningSystem):
+async def test_a_contact_orders_at_their_prices_and_staff_deliver_it(system: RunningSystem):
     async with (
-        httpx.AsyncClient(base_url=full_system.base_url) as owner,
-        httpx.AsyncClient(base_url=full_system.base_url) as buyer,
-        httpx.AsyncClient(base_url=full_system.base_url) as colleague,
+        httpx.AsyncClient(base_url=system.base_url) as owner,
+        httpx.AsyncClient(base_url=system.base_url) as buyer,
+        httpx.AsyncClient(base_url=system.base_url) as colleague,
     ):
         slug = (await open_catalog(owner))["company"]["slug"]
         customer = await customer_with_signed_in_contact(owner, buyer, slug)

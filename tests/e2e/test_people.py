@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
 from gateway.csrf import CSRF_HEADER
 from gateway.sessions import STAFF_COOKIE, STOREFRONT_COOKIE
@@ -16,12 +15,6 @@ from tests.support.events import wait_until
 from tests.support.systems import RunningSystem
 
 CONTACT_PASSWORD = "contact-password-1"
-
-
-@pytest.fixture(params=["full", "embedded"])
-def system(request: pytest.FixtureRequest) -> RunningSystem:
-    running: RunningSystem = request.getfixturevalue(f"{request.param}_system")
-    return running
 
 
 def created(response: httpx.Response) -> dict[str, Any]:

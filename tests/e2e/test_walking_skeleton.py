@@ -17,12 +17,6 @@ from tests.support.events import wait_until
 from tests.support.systems import RunningSystem
 
 
-@pytest.fixture(params=["full", "embedded"])
-def system(request: pytest.FixtureRequest) -> RunningSystem:
-    running: RunningSystem = request.getfixturevalue(f"{request.param}_system")
-    return running
-
-
 async def test_signup_crosses_the_bus_into_the_audit_log(system: RunningSystem):
     async with httpx.AsyncClient(base_url=system.base_url) as client:
         signup = await sign_up(client, "Acme Distributors")

@@ -3,7 +3,8 @@
 `full_system` is the full topology (deploy.local.Topology): each service's API and relay and the
 gateway as separate processes, on fresh databases, a broker namespace of its own and free ports, with
 a TCP proxy the tests control between identity's relay and RabbitMQ. `embedded_system` is
-`python -m deploy.embedded` as a subprocess. Both are started once per test session.
+`python -m deploy.embedded` as a subprocess. Both are started once per test session; `system` is each of
+them in turn.
 """
 
 import asyncio
@@ -153,6 +154,13 @@ def embedded_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
             process.kill()
             exit_code = process.wait()
     assert exit_code == 0, f"embedded mode did not stop cleanly ({exit_code}):\n{log_path.read_text()[-3000:]}"
+
+
+@pytest.fixture(params=["full", "embedded"])
+def system(request: pytest.FixtureRequest) -> RunningSystem:
+    """Each run mode in turn, for a test that must hold in both."""
+    running: RunningSystem = request.getfixturevalue(f"{request.param}_system")
+    return running
 
 
 def wait_until_ready(base_url: str, process: "subprocess.Popen[bytes]", log_path: Path, timeout: float = 90) -> None:
