@@ -118,9 +118,9 @@ class CustomerReader(TenantReader[Customer]):
         return customer
 
 
-# A customer's live addresses, only while the customer is live: an address event can arrive after its
-# customer's deletion.
-_LIVE_ADDRESSES = (
+# A customer's live addresses (`:customer_id`), only while the customer is live: an address event can arrive
+# after its customer's deletion. Placing an order picks one of them (`services.orders.orders.repository`).
+LIVE_ADDRESSES = (
     scoped_select(ADDRESSES, ADDRESSES.c.id, ADDRESSES.c.fields)
     .join(
         CUSTOMERS,
@@ -128,16 +128,19 @@ _LIVE_ADDRESSES = (
         & (CUSTOMERS.c.id == ADDRESSES.c.customer_id)
         & CUSTOMERS.c.deleted_at.is_(None),
     )
-    .where(ADDRESSES.c.customer_id == bindparam("customer_id"), ADDRESSES.c.deleted_at.is_(None))
-    .order_by(ADDRESSES.c.id)
+    .where(
+        ADDRESSES.c.customer_id == bindparam("customer_id", type_=ADDRESSES.c.customer_id.type),
+        ADDRESSES.c.deleted_at.is_(None),
+    )
 )
+_LIVE_ADDRESSES_OLDEST_FIRST = LIVE_ADDRESSES.order_by(ADDRESSES.c.id)
 
 
 async def live_addresses(
     session: ReadOnlySession, company_id: uuid.UUID, customer_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, dict[str, Any]]]:
     """The live customer's live addresses, oldest first (ids are time-ordered)."""
-    result = await session.execute(_LIVE_ADDRESSES, {COMPANY: company_id, "customer_id": customer_id})
+    result = await session.execute(_LIVE_ADDRESSES_OLDEST_FIRST, {COMPANY: company_id, "customer_id": customer_id})
     return [(row.id, row.fields) for row in result]
 
 

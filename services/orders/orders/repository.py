@@ -22,6 +22,7 @@ from kit.repository import (
     scoped_update,
     substring_pattern,
 )
+from services.orders.directory.repository import LIVE_ADDRESSES
 from services.orders.models import (
     Address,
     Customer,
@@ -59,24 +60,12 @@ class PlacementReads:
     actor_name: str | None
 
 
-_CUSTOMER_ID = bindparam("customer_id", type_=CUSTOMERS.c.id.type)
 _LIVE_CUSTOMER = scoped_select(CUSTOMERS, CUSTOMERS.c.name).where(
-    CUSTOMERS.c.id == _CUSTOMER_ID, CUSTOMERS.c.deleted_at.is_(None)
+    CUSTOMERS.c.id == bindparam("customer_id", type_=CUSTOMERS.c.id.type), CUSTOMERS.c.deleted_at.is_(None)
 )
-# An address of the customer, live while the customer is: an address event can arrive after its deletion.
-_LIVE_ADDRESS_FIELDS = (
-    scoped_select(ADDRESSES, ADDRESSES.c.fields)
-    .join(
-        CUSTOMERS,
-        (CUSTOMERS.c.company_id == ADDRESSES.c.company_id)
-        & (CUSTOMERS.c.id == ADDRESSES.c.customer_id)
-        & CUSTOMERS.c.deleted_at.is_(None),
-    )
-    .where(
-        ADDRESSES.c.id == bindparam("address_id", type_=ADDRESSES.c.id.type),
-        ADDRESSES.c.customer_id == _CUSTOMER_ID,
-        ADDRESSES.c.deleted_at.is_(None),
-    )
+# One of the live customer's live addresses.
+_LIVE_ADDRESS_FIELDS = LIVE_ADDRESSES.with_only_columns(ADDRESSES.c.fields).where(
+    ADDRESSES.c.id == bindparam("address_id", type_=ADDRESSES.c.id.type)
 )
 # A staff user's, an API key's or a contact's name (else their email); a customer's own account by its name.
 _PERSON_NAME = scoped_select(PEOPLE, func.coalesce(func.nullif(PEOPLE.c.name, ""), PEOPLE.c.email)).where(
