@@ -16,19 +16,27 @@ export DISTRIBU_TEST_POSTGRES_URL DISTRIBU_TEST_BROKER_URL DISTRIBU_TEST_REDIS_U
 SOURCES := $(wildcard kit contracts services gateway deploy tests bench)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run up lint test bench chromium clean
+.PHONY: help install lock run up lint test bench chromium clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-install: $(INSTALLED) ## create .venv and install Distribu with its dev tools (again when pyproject.toml changes)
+install: $(INSTALLED) ## create .venv and install Distribu with its dev tools at the versions in constraints.txt
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+LOCK_VENV := .lock-venv
+
+lock: ## re-resolve the newest versions pyproject.toml allows into constraints.txt (then make test before committing)
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf $(LOCK_VENV)
 
 run: install ## embedded mode: everything in one process on http://127.0.0.1:8000, no servers needed
 	$(BIN)/python -m deploy.embedded
@@ -71,5 +79,5 @@ bench: install ## every benchmark against the full topology on local PostgreSQL/
 	$(BIN)/python -m bench
 
 clean: ## remove the virtualenv, embedded-mode data and caches
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache test-results build *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) .data .pytest_cache .mypy_cache .ruff_cache test-results build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
