@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from kit.events import Actor
+from services.catalog.products.endpoints import MAX_IMPORT_BYTES
 from tests.catalog.support import IMPORT, PRODUCTS, Catalog, assert_problem, import_csv
 
 EXPORT = f"{PRODUCTS}/export"
@@ -220,6 +221,30 @@ async def test_a_file_that_is_not_utf8_csv_is_refused(catalog: Catalog) -> None:
 
     assert_problem(latin1, 400, "file")
     assert_problem(json_body, 400)
+    assert await catalog.row_count("products", company_id) == 0
+
+
+async def test_a_file_over_the_size_limit_is_refused_as_too_large_and_imports_nothing(catalog: Catalog) -> None:
+    company_id = await catalog.new_company()
+    header = b"sku,name,unitPrice\n"
+    at_limit = header + b"\n" * (MAX_IMPORT_BYTES - len(header))  # a header, then blank lines up to the limit
+    over = at_limit + b"#"
+
+    as_body = await catalog.client.post(
+        IMPORT, content=over, headers={**catalog.staff(company_id), "content-type": "text/csv"}
+    )
+    as_file = await catalog.client.post(
+        IMPORT, files={"file": ("products.csv", over, "text/csv")}, headers=catalog.staff(company_id)
+    )
+    at_limit_answer = await catalog.client.post(
+        IMPORT, content=at_limit, headers={**catalog.staff(company_id), "content-type": "text/csv"}
+    )
+
+    for refused in (as_body, as_file):
+        body = assert_problem(refused, 413)
+        assert "larger than 20 MB" in body["detail"]
+    # Exactly at the limit the file is read, not refused for its size (it holds no product).
+    assert at_limit_answer.json() == {"created": 0, "updated": 0, "unchanged": 0}
     assert await catalog.row_count("products", company_id) == 0
 
 

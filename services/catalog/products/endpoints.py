@@ -13,6 +13,7 @@ from kit.context import Context
 from kit.db import Database, Session
 from kit.errors import (
     Conflict,
+    ContentTooLarge,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -96,7 +97,9 @@ async def export_products(session: Session, context: Context, request: Request) 
 @router.post(
     "/import",
     openapi_extra=IMPORT_BODY,
-    responses=problem_responses(InvalidInput, Unauthorized, PlanLimitReached, Forbidden, NotFound, ImportRejected),
+    responses=problem_responses(
+        InvalidInput, Unauthorized, PlanLimitReached, Forbidden, NotFound, ContentTooLarge, ImportRejected
+    ),
 )
 async def import_products(session: Session, context: Context, request: Request) -> ImportResult:
     """Create and update products by SKU from a CSV file (body `text/csv`, or multipart field `file`).
@@ -162,7 +165,7 @@ async def _csv_text(request: Request) -> str:
     else:
         raise InvalidInput("Send the CSV file as a text/csv body, or as multipart/form-data with a field named file.")
     if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput(
+        raise ContentTooLarge(
             f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB; split it into smaller ones."
         )
     try:
