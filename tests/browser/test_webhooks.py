@@ -2,6 +2,8 @@
 for a real receiver on 127.0.0.1, its secret shown once, Test sent, and the delivery with its attempt on the
 endpoint's page; what reached the receiver verifies, with that secret, by the `standardwebhooks` package."""
 
+import asyncio
+import contextlib
 import json
 import re
 import uuid
@@ -9,7 +11,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Error as PlaywrightError
 
 from tests.browser.support import accept_dialog, sign_up_in_browser
 from tests.support.events import wait_until
@@ -172,6 +175,49 @@ async def test_rotating_shows_the_new_secret_once_and_deleting_asks_first(
     await page.get_by_test_id("webhook-delete").click()
     await expect(page.get_by_test_id("flash")).to_contain_text("Webhook deleted")
     await expect(page.get_by_test_id("webhooks-empty")).to_be_visible()
+
+
+async def test_clicking_add_webhook_again_while_it_is_being_added_adds_one(
+    full_system: RunningSystem, page: Page, receiver: Receiver
+):
+    """The page's script posts a form once: a second click while the first post is on its way sends nothing
+    (this form has no form key to fall back on: its answer holds the secret, which is kept nowhere)."""
+    base_url = full_system.base_url
+    await sign_up_in_browser(page, base_url, f"Twice Wholesale {uuid.uuid4().hex[:8]}")
+    await page.goto(f"{base_url}/dashboard/webhooks")
+    posts: list[str] = []
+    first_held, clicked_again = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_first_post(route: Route) -> None:
+        # The first post waits here until the user has clicked again: a slow answer, made certain.
+        if route.request.method == "POST":
+            posts.append(route.request.url)
+            if len(posts) == 1:
+                first_held.set()
+                await clicked_again.wait()
+        with contextlib.suppress(PlaywrightError):  # a post the browser gave up on cannot go on
+            await route.continue_()
+
+    await page.route(f"{base_url}/dashboard/webhooks", hold_the_first_post)
+    await page.get_by_label("Endpoint URL").fill(receiver.url("/twice"))
+    await page.get_by_test_id("event-OrderPlaced").check()
+    submit = page.get_by_test_id("webhook-submit")
+    await submit.scroll_into_view_if_needed()
+    box = await submit.bounding_box()
+    assert box is not None
+    # The mouse itself, twice: a locator's click would wait for the first post's page, which is the point.
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.click(x, y)
+    async with asyncio.timeout(10):
+        await first_held.wait()
+    await page.mouse.click(x, y)
+    clicked_again.set()
+
+    await expect(page.get_by_test_id("webhook-secret")).to_be_visible()
+    await page.unroute(f"{base_url}/dashboard/webhooks")
+    await page.reload()
+    await expect(page.get_by_test_id("webhook-row")).to_have_count(1)
+    assert posts == [f"{base_url}/dashboard/webhooks"]
 
 
 async def _test_event(receiver: Receiver, path: str) -> Received | None:

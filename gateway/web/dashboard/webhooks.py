@@ -113,7 +113,8 @@ async def create_webhook(request: Request) -> Response:
         return await _list_page(request, client, FormState(values, errors, open=True), refused=result)
 
     body = {"url": values["url"], "events": events, "description": values["description"]}
-    # No form key (replaying a double post's answer): that answer holds the secret, which is kept nowhere.
+    # No form key (replaying a double post's answer): that answer holds the secret, which is kept nowhere. A double
+    # click still adds one: the page's script posts a form once (static/distribu.js).
     return await submit(client, "POST", WEBHOOKS_API, body, fields=WEBHOOK_FIELDS, success=created, refused=refused)
 
 

@@ -10,6 +10,10 @@
 //   <input type="file" data-max-bytes="N"   a file over N bytes is not sent: data-too-large is shown in
 //          data-too-large="message">        the field's error (#<id>-error), sparing a long upload the
 //                                           server would refuse anyway (it checks again)
+//
+// And on every page: a form posted once is not posted again while its answer is on the way, so a double
+// click adds one webhook, key or address, not two (forms that place orders also carry a form key, which
+// the server holds to the same answer).
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -67,5 +71,27 @@ document.addEventListener("DOMContentLoaded", () => {
   const marker = document.querySelector("[data-replace-url]");
   if (marker instanceof HTMLElement) {
     history.replaceState(null, "", marker.dataset.replaceUrl || location.href);
+  }
+});
+
+// Registered after the checks above: a submit they cancelled was not sent, and may be sent again.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.method !== "post") {
+    return;
+  }
+  if (form.dataset.posting) {
+    event.preventDefault();
+  } else if (!event.defaultPrevented) {
+    form.dataset.posting = "true";
+  }
+});
+
+// Back to a page kept in the browser's cache: its forms may be posted again.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    for (const form of document.querySelectorAll("form[data-posting]")) {
+      delete form.dataset.posting;
+    }
   }
 });
