@@ -8,6 +8,12 @@ orders for that customer, at its prices, shipping to its address:
 - through the gateway: `POST /api/v1/orders` with the API key, as an integrator would;
 - directly: `POST /api/v1/orders` on the orders service with the signed context the gateway would forward.
 
+Before measuring, the company gets an order history (`--history` orders, placed directly), and every database
+is analyzed: a distributor's orders tables are not empty, and the query plans PostgreSQL keeps per connection
+(its foreign-key checks' among them) are made for tables of their real size, as autovacuum's analyses keep them
+in production. Made for an empty table, a plan scans it whole, and keeps doing so as it grows when nothing
+analyzes it (the development machines' PostgreSQL runs without autovacuum).
+
 Latency at one client, throughput with several clients at once, both sides alternating in rounds. While
 the gateway side is kept busy, a watcher reads the audit log's database and times each order from its
 201 to its `OrderPlaced` entry. Targets: gateway p95 <= 40 ms at one client, >= 150 orders/s through the
@@ -44,6 +50,7 @@ from bench.storefront_catalog import (
 )
 from bench.support import (
     DEFAULT_POSTGRES,
+    BenchSystem,
     Figure,
     bench_system,
     cpu_times,
@@ -52,7 +59,6 @@ from bench.support import (
     steal_share,
     wait_until_quiet,
 )
-from deploy.local import Topology
 from kit.context import CONTEXT_HEADER, ContextSigner, Principal, RequestContext
 
 BENCHMARK = "order placement"
@@ -242,10 +248,9 @@ class AuditWatcher:
         return [max(0.0, (self.seen_at[order] - answered.at)) * 1000 for order, answered in self.answered.items()]
 
 
-async def benchmark(
-    topology: Topology, seeded: Seeded, secret: str, audit_url: str, options: argparse.Namespace
-) -> list[Figure]:
-    signer = ContextSigner(secret)
+async def benchmark(system: BenchSystem, seeded: Seeded, options: argparse.Namespace) -> list[Figure]:
+    topology = system.topology
+    signer = ContextSigner(system.internal_secret)
     principal = Principal(type="api_key", id=seeded.api_key_id, scopes=["orders:write"])
 
     def signed_context() -> str:
@@ -279,6 +284,10 @@ async def benchmark(
         ) as to_orders,
     ):
         sides = [Side("gateway", to_gateway, dict), Side("direct", to_orders, context_header)]
+        await place_history(sides[1], seeded, options.history, options.clients)
+        waited = await wait_until_quiet(system)
+        await settle_databases(system.database_urls.values())
+        print(f"placed an order history of {options.history:,} orders; quiet {waited:.1f} s later", flush=True)
         for side in sides:
             await measure(side, bodies[: options.warmup])
         counters_before = cpu_times()
@@ -293,7 +302,7 @@ async def benchmark(
                 total, seconds = latencies[side.name]
                 latencies[side.name] = (total + measured, seconds + elapsed)
 
-        watcher = AuditWatcher(audit_url, seeded.company_id, sides[0].answered)
+        watcher = AuditWatcher(system.database_urls["audit"], seeded.company_id, sides[0].answered)
         watching = asyncio.create_task(watcher.run())
         sides[0].record = True
         placed = {side.name: 0 for side in sides}
@@ -314,7 +323,10 @@ async def benchmark(
     share = rate["gateway"] / rate["direct"]
     lag = Figures("audit lag", lags, 1.0)
     print()
-    print(f"Placing {LINES}-line orders for a customer with 1,000 overrides among {len(seeded.product_ids):,} products")
+    print(
+        f"Placing {LINES}-line orders for a customer with 1,000 overrides among {len(seeded.product_ids):,} products, "
+        f"after {options.history:,} orders"
+    )
     print(f"{os.cpu_count()} CPUs; CPU time stolen by the hypervisor while measuring: {steal}")
     print("latency, one client:")
     print(f"  {gateway.line()}")
@@ -350,6 +362,18 @@ async def benchmark(
     ]
 
 
+async def place_history(side: Side, seeded: Seeded, count: int, clients: int) -> None:
+    """`count` orders placed before anything is measured, `clients` at a time."""
+    bodies = order_bodies(seeded, count, seed=2)
+    queue = iter(bodies)
+
+    async def caller() -> None:
+        for body in queue:
+            await side.place(body)
+
+    await asyncio.gather(*(caller() for _ in range(clients)))
+
+
 async def run(options: argparse.Namespace) -> list[Figure]:
     async with bench_system(options.postgres) as system:
         print("seeding...", flush=True)
@@ -357,12 +381,13 @@ async def run(options: argparse.Namespace) -> list[Figure]:
         waited = await wait_until_quiet(system)
         print(f"every service had consumed the seeding's events {waited:.1f} s later", flush=True)
         await settle_databases(system.database_urls.values())
-        return await benchmark(system.topology, seeded, system.internal_secret, system.database_urls["audit"], options)
+        return await benchmark(system, seeded, options)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL server URL without a database")
     parser.add_argument("--requests", type=int, default=400, help="orders per side at one client")
+    parser.add_argument("--history", type=int, default=2_000, help="orders the company has before measuring")
     parser.add_argument("--warmup", type=int, default=30, help="orders per side before measuring")
     parser.add_argument("--clients", type=int, default=8, help="clients at once for throughput")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of throughput per side")
