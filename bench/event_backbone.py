@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.support import (
     DEFAULT_POSTGRES,
+    SCALE_PLAN,
     BenchSystem,
     Figure,
     bench_system,
@@ -228,7 +229,7 @@ async def open_account(base_url: str, label: str, *, scale: bool) -> Account:
         account = await expect(owner.post("/api/v1/signup", json={**body, "password": PASSWORD}), 201, "signup")
         owner.headers[CSRF_HEADER] = owner.cookies[CSRF_COOKIE]
         if scale:
-            await expect(owner.post("/api/v1/subscription", json={"planCode": "scale"}), 200, "plan change")
+            await expect(owner.post("/api/v1/subscription", json=SCALE_PLAN), 200, "plan change")
         scopes = ["catalog:write", "customers:write"]
         key = await expect(owner.post("/api/v1/api-keys", json={"name": "bench", "scopes": scopes}), 201, "API key")
         return Account(

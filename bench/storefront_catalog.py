@@ -35,6 +35,7 @@ import httpx
 
 from bench.support import (
     DEFAULT_POSTGRES,
+    SCALE_PLAN,
     Figure,
     bench_system,
     cpu_times,
@@ -125,7 +126,7 @@ async def open_scale_company(owner: httpx.AsyncClient, name: str, tag: str) -> d
         "signup",
     )
     owner.headers[CSRF_HEADER] = owner.cookies[CSRF_COOKIE]
-    await expect(owner.post("/api/v1/subscription", json={"planCode": "scale"}), 200, "plan change")
+    await expect(owner.post("/api/v1/subscription", json=SCALE_PLAN), 200, "plan change")
     return account
 
 

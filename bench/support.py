@@ -32,6 +32,18 @@ from kit.settings import PlatformSettings
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 # A benchmark signs up more companies from 127.0.0.1 than the gateway lets one address create by default.
 SIGN_UP_LIMITS = {"GATEWAY_SIGNUP_ATTEMPTS_PER_IP": "1000", "GATEWAY_TRIALS_PER_IP_PER_DAY": "1000"}
+# A bench company moves to the Scale plan (no limits) with this billing profile.
+SCALE_PLAN = {
+    "planCode": "scale",
+    "billingProfile": {
+        "legalName": "Bench Wholesale LLC",
+        "email": "billing@bench.example",
+        "addressLine1": "1 Bench Street",
+        "city": "Springfield",
+        "postalCode": "62704",
+        "country": "US",
+    },
+}
 
 
 @dataclass(frozen=True)

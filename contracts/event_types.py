@@ -12,6 +12,7 @@ EVENT_TYPES: dict[str, str] = {
     "OwnershipTransferred": "The company's ownership passed to another staff member.",
     "TrialStarted": "A new company's trial started, with its plan limits.",
     "SubscriptionChanged": "The company changed plan.",
+    "BillingProfileChanged": "The company's billing profile (legal name, address, tax ID) was set or changed.",
     "UserCreated": "A user account was created.",
     "UserSignedIn": "A staff member signed in to the dashboard.",
     "MembershipCreated": "Someone joined the company's team.",

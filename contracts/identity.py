@@ -1,4 +1,5 @@
-"""Every event identity publishes: companies, plans, staff, invites, customers, contacts, addresses, API keys.
+"""Every event identity publishes: companies, plans and billing profiles, staff, invites, customers, contacts,
+addresses, API keys.
 
 Each event's `entity` names what changed and carries its version after the change (`EntityRef.version`).
 Secrets (password hashes, API key secrets, invite tokens) never travel in these.
@@ -118,6 +119,30 @@ class SubscriptionChanged(Event):
     status: str
     trial_ends_at: datetime | None
     limits: PlanLimits
+
+
+# Billing profiles (entity type `BillingProfile`)
+
+
+class BillingProfileChanged(Event):
+    """Who the company bills as, whole, after the change: set when it first chooses a plan, replaced when the
+    owner changes it. Orders prints it as the seller on the invoices it issues from then on."""
+
+    event_type: ClassVar[str] = "BillingProfileChanged"
+
+    id: uuid.UUID
+    legal_name: str
+    email: str
+    address_line1: str
+    address_line2: str | None
+    city: str
+    region: str | None
+    postal_code: str
+    # ISO 3166-1 alpha-2.
+    country: str
+    tax_id: str | None
+    # Names of the fields that changed ("legalName", "taxId", ...): every field when the profile is new.
+    changes: list[str]
 
 
 # Users (entity type `User`) and memberships (entity type `Membership`)
@@ -352,6 +377,7 @@ EVENTS: tuple[type[Event], ...] = (
     OwnershipTransferred,
     TrialStarted,
     SubscriptionChanged,
+    BillingProfileChanged,
     UserCreated,
     UserSignedIn,
     MembershipCreated,

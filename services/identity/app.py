@@ -72,6 +72,7 @@ SPEC = ServiceSpec(
             "memberships",
             "usage_counters",
             "company_counters",
+            "billing_profiles",
             "subscriptions",
         )
     ),

@@ -117,6 +117,25 @@ class Subscription(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
     trial_ends_at: Mapped[datetime | None]
 
 
+class BillingProfile(IdMixin, TimestampMixin, TenantMixin, VersionMixin, Base):
+    """Who the company bills as (the seller on its invoices); set when it first chooses a plan, one per company."""
+
+    __tablename__ = "billing_profiles"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), unique=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    # As typed, like users' emails.
+    email: Mapped[str] = mapped_column(String(320))
+    address_line1: Mapped[str] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(20))
+    # ISO 3166-1 alpha-2, upper case.
+    country: Mapped[str] = mapped_column(String(2))
+    tax_id: Mapped[str | None] = mapped_column(String(50))
+
+
 class UsageCounter(Base):
     """A company's usage of a limit that another service counts (active products; orders this month).
 

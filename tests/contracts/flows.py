@@ -10,6 +10,7 @@ from tests.catalog.support import OVERRIDES, PRODUCTS, Catalog
 from tests.identity.conftest import Identity
 from tests.identity.people import company_of, create_address, create_contact, create_customer
 from tests.identity.staff import PASSWORD, invite, join
+from tests.support.api import BILLING_PROFILE
 from tests.support.services import RunningService
 
 STOREFRONT_PASSWORD = "storefront-pass-1"
@@ -43,7 +44,12 @@ async def identity_flows(identity: Identity) -> Account:
         )
     )  # UserSignedIn
     ok(await client.patch("/api/v1/company", json={"name": "Acme Contract Supply"}, headers=owner))  # CompanyUpdated
-    ok(await client.post("/api/v1/subscription", json={"planCode": "scale"}, headers=owner))  # SubscriptionChanged
+    # BillingProfileChanged, SubscriptionChanged
+    ok(
+        await client.post(
+            "/api/v1/subscription", json={"planCode": "scale", "billingProfile": BILLING_PROFILE}, headers=owner
+        )
+    )
 
     # Staff: invites (created, accepted, revoked), a role change, a removal.
     admin = await join(identity, account)  # InviteCreated, InviteAccepted

@@ -26,7 +26,7 @@ from gateway.openapi import API_KEY, CSRF_COOKIE_SCHEME, CSRF_SCHEME, STAFF_SESS
 from gateway.sessions import STAFF_COOKIE, STOREFRONT_COOKIE
 from kit.settings import PlatformSettings
 from services.identity.api_keys.schemas import SCOPES
-from tests.support.api import PASSWORD
+from tests.support.api import BILLING_PROFILE, PASSWORD
 from tests.support.systems import RunningSystem
 
 # Small enough for the whole file to take a few minutes on a 2-core machine; fixed seed, so a
@@ -107,7 +107,7 @@ def _company_on_scale_plan(client: httpx.Client) -> dict[str, Any]:
         201,
     )
     client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
-    _expect(client.post("/api/v1/subscription", json={"planCode": "scale"}), 200)
+    _expect(client.post("/api/v1/subscription", json={"planCode": "scale", "billingProfile": BILLING_PROFILE}), 200)
     return account
 
 

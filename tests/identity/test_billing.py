@@ -66,6 +66,8 @@ async def test_a_new_company_is_on_a_14_day_starter_trial(identity: Identity) ->
         "trialDaysLeft": 14,
         "limits": STARTER_LIMITS,
         "usage": {"teamMembers": 1, "customers": 0, "products": 0, "ordersThisMonth": 0},
+        # None until the company first chooses a plan.
+        "billingProfile": None,
     }
 
 

@@ -26,6 +26,7 @@ from tests.identity.people import (
 )
 from tests.identity.staff import invite, join, problem
 from tests.identity.test_usage import product_created
+from tests.support.api import BILLING_PROFILE
 from tests.support.events import publish_event, wait_for_consumer, wait_until
 from tests.support.purge import company_rows
 
@@ -87,6 +88,9 @@ async def populated_tenant(identity: Identity, account: dict[str, Any], other: d
     )
     assert created_key.status_code == 201, created_key.text
     key_hash = hashlib.sha256(created_key.json()["secret"].encode()).hexdigest()
+    plan = {"planCode": "growth", "billingProfile": BILLING_PROFILE}
+    chosen = await identity.client.post("/api/v1/subscription", json=plan, headers=owner)
+    assert chosen.status_code == 200, chosen.text
     await publish_event(identity.platform, product_created(account["company"]["id"], 3, 1))
 
     # What the gateway holds: each principal's entry (written by its lookup), the key's, sessions, a backoff.

@@ -9,6 +9,17 @@ from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
 
 PROBLEM_JSON = "application/problem+json"
 PASSWORD = "correct horse battery"
+# What an owner gives the first time they choose a plan (`POST /api/v1/subscription`).
+BILLING_PROFILE = {
+    "legalName": "Acme Distributors LLC",
+    "email": "billing@acme.example",
+    "addressLine1": "1 Warehouse Way",
+    "city": "Springfield",
+    "region": "IL",
+    "postalCode": "62704",
+    "country": "US",
+    "taxId": "US-12-3456789",
+}
 
 
 def unique(prefix: str) -> str:

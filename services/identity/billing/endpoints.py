@@ -31,6 +31,8 @@ async def get_subscription(session: Session, context: Context) -> SubscriptionRe
     responses=problem_responses(InvalidInput, Unauthorized, Forbidden, Conflict),
 )
 async def change_subscription(session: Session, context: Context, body: SubscriptionChange) -> SubscriptionRead:
-    """Choose a plan (owner only). It applies at once; a plan smaller than what the company uses is refused."""
+    """Choose a plan (owner only), with the billing profile the company is invoiced as: required the first time,
+    replaced when given again (the current plan with a new profile changes only the profile). The plan applies at
+    once; a plan smaller than what the company uses is refused."""
     await service.change_plan(session, body, context=context)
     return await service.subscription_overview(session, context)

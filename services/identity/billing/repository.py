@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import upsert_newer
 from kit.repository import COMPANY, TenantRepository, scoped_select, scoped_update
-from services.identity.models import Company, CompanyCounters, Plan, Subscription, UsageCounter
+from services.identity.models import BillingProfile, Company, CompanyCounters, Plan, Subscription, UsageCounter
 
 
 class PlanRepository:
@@ -34,6 +34,15 @@ class SubscriptionRepository(TenantRepository[Subscription]):
     async def locked(self) -> Subscription:
         """The company's subscription, locked until commit (every company has one from signup)."""
         return (await self.session.scalars(self.statement().with_for_update())).one()
+
+
+class BillingProfileRepository(TenantRepository[BillingProfile]):
+    model = BillingProfile
+
+    async def current(self) -> BillingProfile | None:
+        """The company's profile (None until it first chooses a plan); changed only under the subscription's lock."""
+        profile: BillingProfile | None = await self.session.scalar(self.statement())
+        return profile
 
 
 class CountersRepository:

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import StaffRole, SubscriptionChanged, TrialStarted
+from contracts.identity import BillingProfileChanged, StaffRole, SubscriptionChanged, TrialStarted
 from kit.context import RequestContext
 from kit.db import new_id, utcnow
 from kit.errors import Conflict, InvalidInput, NotFound, PlanLimitReached
@@ -17,14 +18,17 @@ from kit.outbox import emit
 from kit.repository import found
 from services.identity.accounts.access import staff_access
 from services.identity.accounts.repository import MembershipRepository
-from services.identity.billing.events import subscription_entity
+from services.identity.billing.events import billing_profile_entity, subscription_entity
 from services.identity.billing.repository import (
+    BillingProfileRepository,
     CountersRepository,
     PlanRepository,
     SubscriptionRepository,
     UsageRepository,
 )
 from services.identity.billing.schemas import (
+    BillingProfileFields,
+    BillingProfileRead,
     PlanLimits,
     PlanRead,
     SubscriptionChange,
@@ -32,7 +36,7 @@ from services.identity.billing.schemas import (
     SubscriptionState,
     Usage,
 )
-from services.identity.models import CompanyCounters, Plan, Subscription, SubscriptionStatus
+from services.identity.models import BillingProfile, CompanyCounters, Plan, Subscription, SubscriptionStatus
 from services.identity.team.repository import InviteRepository
 
 TRIAL_PLAN_CODE = "starter"
@@ -219,6 +223,7 @@ async def subscription_overview(session: AsyncSession, context: RequestContext) 
     plan = found(await PlanRepository(session).get(subscription.plan_code), "Plan")
     now = utcnow()
     usage = await _usage(session, company_id, now)
+    profile = await BillingProfileRepository(session, company_id).current()
     return SubscriptionRead(
         plan_code=plan.code,
         plan_name=plan.name,
@@ -227,11 +232,13 @@ async def subscription_overview(session: AsyncSession, context: RequestContext) 
         trial_days_left=trial_days_left(subscription, now),
         limits=plan_limits(plan),
         usage=usage,
+        billing_profile=BillingProfileRead.model_validate(profile) if profile is not None else None,
     )
 
 
 async def change_plan(session: AsyncSession, change: SubscriptionChange, *, context: RequestContext) -> None:
-    """Move the company to another plan (owner only), unless it already uses more than that plan allows."""
+    """Move the company to another plan (owner only), unless it already uses more than that plan allows, and set
+    its billing profile: required the first time, replaced when given again."""
     access = await staff_access(session, context)
     access.require_role(StaffRole.OWNER, action="choose the plan")
     company_id = access.membership.company_id
@@ -239,7 +246,16 @@ async def change_plan(session: AsyncSession, change: SubscriptionChange, *, cont
     if plan is None:
         message = f"There is no plan {change.plan_code!r}; GET /api/v1/plans lists them."
         raise InvalidInput(message, errors=[{"field": "planCode", "message": message}])
+    # Locked first: plan and profile changes of one company go one at a time.
     subscription = await SubscriptionRepository(session, company_id).locked()
+    profiles = BillingProfileRepository(session, company_id)
+    profile = await profiles.current()
+    if profile is None and change.billing_profile is None:
+        message = (
+            "Choosing a plan needs the billing profile your company is invoiced as: billingProfile with legalName, "
+            "email, addressLine1, city, postalCode and country (taxId where you have one)."
+        )
+        raise InvalidInput(message, errors=[{"field": "billingProfile", "message": message}])
     # Locked too: creates taking a seat wait for the new limits, and the counts below stay true until commit.
     counters = found(await CountersRepository(session, company_id).lock(), "Company")
     usage = await _usage(session, company_id, utcnow())
@@ -255,6 +271,11 @@ async def change_plan(session: AsyncSession, change: SubscriptionChange, *, cont
     ]
     if over:
         raise Conflict(f"Your company uses more than the {plan.name} plan allows: {'; '.join(over)}.")
+    if change.billing_profile is not None:
+        await _set_billing_profile(session, profiles, profile, change.billing_profile, context)
+    if subscription.plan_code == plan.code and subscription.status is SubscriptionStatus.ACTIVE:
+        # The plan it is on already: only the billing profile changed, if anything.
+        return
     previous_plan = subscription.plan_code
     subscription.plan_code = plan.code
     subscription.status = SubscriptionStatus.ACTIVE
@@ -276,5 +297,34 @@ async def change_plan(session: AsyncSession, change: SubscriptionChange, *, cont
         ),
         company_id=company_id,
         entity=subscription_entity(subscription),
+        context=context,
+    )
+
+
+async def _set_billing_profile(
+    session: AsyncSession,
+    profiles: BillingProfileRepository,
+    profile: BillingProfile | None,
+    fields: BillingProfileFields,
+    context: RequestContext,
+) -> None:
+    """Create or replace the company's billing profile, and raise `BillingProfileChanged` when anything changed."""
+    values = fields.model_dump()
+    if profile is None:
+        profile = profiles.add(BillingProfile(id=new_id(), company_id=profiles.company_id, version=1, **values))
+        changed = list(values)
+    else:
+        changed = [name for name, value in values.items() if getattr(profile, name) != value]
+        if not changed:
+            return
+        for name in changed:
+            setattr(profile, name, values[name])
+        profile.version += 1
+    await session.flush()
+    await emit(
+        session,
+        BillingProfileChanged(id=profile.id, **values, changes=[to_camel(name) for name in changed]),
+        company_id=profiles.company_id,
+        entity=billing_profile_entity(profile),
         context=context,
     )
