@@ -94,14 +94,20 @@ def address_lines(address: Mapping[str, Any]) -> list[str]:
     address_format, upper = _rules(country)
     lines: list[str] = []
     for line_format in address_format.split("%n"):
-        parts = []
+        parts: list[str] = []
+        after_text = False  # whether the last part is the format's own text (a separator, a prefix such as 〒)
         for token in FORMAT_TOKEN.split(line_format):
             field = _CODES.get(token)
             if field is None:
                 parts.append(token)
+                after_text = True
                 continue
             value = fields.get(field, "")
+            if not value and after_text:
+                # A blank field takes the text before it along: "Springfield 62704", not "Springfield, 62704".
+                parts[-1] = " "
             parts.append(value.upper() if field in upper and field not in _KEPT_AS_TYPED else value)
+            after_text = False
         # The street may hold two lines; each is a line of its own.
         lines.extend(_tidy(part) for part in "".join(parts).split("\n"))
     lines.append(country_name(country))

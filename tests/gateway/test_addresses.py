@@ -104,6 +104,13 @@ def test_addresses_print_in_their_country_order() -> None:
     assert address_lines(london) == ["10 Downing Street", "London", "SW1A 2AA", "United Kingdom"]
 
 
+def test_a_blank_optional_field_takes_its_separator_along() -> None:
+    no_state = {"line1": "742 Evergreen Terrace", "city": "Springfield", "postalCode": "62704", "country": "US"}
+    assert address_lines(no_state) == ["742 Evergreen Terrace", "Springfield 62704", "United States"]
+    no_prefecture = {"line1": "1-2-3 Jingumae", "city": "Shibuya-ku", "postalCode": "150-0001", "country": "JP"}
+    assert address_lines(no_prefecture) == ["〒150-0001", "Shibuya-ku", "1-2-3 Jingumae", "Japan"]
+
+
 def test_a_japanese_address_keeps_its_city_next_to_the_street() -> None:
     tokyo = {
         "line1": "1-2-3 Jingumae",
