@@ -51,7 +51,8 @@ def _string_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
 
 
 class Tenant(TenantMixin, TimestampMixin, Base):
-    """A company as orders knows it from identity's events: its monthly order limit and trial end.
+    """A company as orders knows it from identity's events: its monthly order limit and trial end, and whom it
+    bills as (the seller its invoices name).
 
     Fields stay empty until the event that carries them arrives: events of one company may come in
     any order, and the entity versions they carry decide which is newest.
@@ -68,10 +69,14 @@ class Tenant(TenantMixin, TimestampMixin, Base):
     trial_ends_at: Mapped[dt.datetime | None]
     # Orders a calendar month (UTC) the plan allows; None is unlimited.
     max_orders_per_month: Mapped[int | None]
-    # Versions of the company and of its subscription (identity's entity versions) last applied: an event
-    # not newer is ignored. 0 until the first event about it arrives.
+    # The company's billing profile as identity's BillingProfileChanged carries it (legalName, email, addressLine1,
+    # addressLine2, city, region, postalCode, country, taxId); None until the company first chooses a plan.
+    billing_profile: Mapped[dict[str, Any] | None]
+    # Versions of the company, of its subscription and of its billing profile (identity's entity versions) last
+    # applied: an event not newer is ignored. 0 until the first event about it arrives.
     company_version: Mapped[int] = mapped_column(server_default="0")
     subscription_version: Mapped[int] = mapped_column(server_default="0")
+    billing_profile_version: Mapped[int] = mapped_column(server_default="0")
 
 
 # -- read models ------------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ import httpx
 from sqlalchemy import func, select
 
 from contracts.catalog import ProductStatus
-from contracts.identity import ContactRole, PlanLimits
+from contracts.identity import BillingProfileChanged, ContactRole, PlanLimits
 from kit.context import Principal
 from kit.db import utcnow
-from kit.events import EventEnvelope
+from kit.events import EntityRef, EventEnvelope
 from kit.settings import PlatformSettings
 from services.orders.app import SPEC
 from tests.conftest import context_headers
@@ -24,6 +24,7 @@ from tests.contracts.envelopes import (
     company_created,
     contact_created,
     customer_created,
+    envelope,
     price_override_set,
     product_created,
     trial_started,
@@ -42,6 +43,46 @@ OVERRIDE_PRICE = "8.00"
 
 def limits(max_orders_per_month: int | None) -> PlanLimits:
     return STARTER_LIMITS.model_copy(update={"max_orders_per_month": max_orders_per_month})
+
+
+# A billing profile as identity's owner page sets it: a US address with a second line, a region and a tax ID.
+BILLING_PROFILE = BillingProfileChanged(
+    id=uuid.UUID(int=0),
+    legal_name="Acme Wholesale LLC",
+    email="billing@acme-wholesale.test",
+    address_line1="500 Market St",
+    address_line2="Suite 200",
+    city="San Francisco",
+    region="CA",
+    postal_code="94105",
+    country="US",
+    tax_id="EIN 12-3456789",
+    changes=[],
+)
+# What its seller block prints: the address in the country's order, the country last, then the tax ID and email.
+BILLING_PROFILE_LINES = [
+    "500 Market St",
+    "Suite 200",
+    "San Francisco, CA 94105",
+    "United States",
+    "Tax ID: EIN 12-3456789",
+    "billing@acme-wholesale.test",
+]
+
+
+def billing_profile_id(company_id: uuid.UUID) -> uuid.UUID:
+    """The company's one billing profile: the same id in every event about it."""
+    return uuid.uuid5(company_id, "billing-profile")
+
+
+def billing_profile_changed(company_id: uuid.UUID, *, version: int = 1, **fields: Any) -> EventEnvelope:
+    """The company's `BILLING_PROFILE` with `fields` (by attribute name) replaced, as identity publishes it at
+    `version`: a new profile (version 1) names every field changed, a later one those replaced."""
+    named = fields if version > 1 else BILLING_PROFILE.model_dump(exclude={"id", "changes"})
+    changes = [BillingProfileChanged.model_fields[name].alias or name for name in named]
+    profile = BILLING_PROFILE.model_copy(update={**fields, "id": billing_profile_id(company_id), "changes": changes})
+    entity = EntityRef(type="BillingProfile", id=str(profile.id), version=version)
+    return envelope(profile, company_id, entity)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Invoices and packing lists issued with an order's steps: an invoice when a customer's order is confirmed
 (numbered INV-000001… per company, with no gaps even when orders are confirmed at once), a packing list when it
-ships, a VOID copy when a confirmed order is cancelled; read back from the PDFs themselves."""
+ships, a VOID copy when a confirmed order is cancelled; the company's billing profile as their seller, as it was
+when each was issued; read back from the PDFs themselves."""
 
 import asyncio
 import hashlib
@@ -15,10 +16,21 @@ from babel.numbers import format_currency
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from contracts.identity import BillingProfileChanged
 from kit.settings import PlatformSettings
 from services.orders.app import SPEC
+from services.orders.documents.issuing import seller_party
+from services.orders.documents.pdf import Party
+from services.orders.models import Tenant
+from services.orders.tenants.service import billing_profile_fields
 from tests.contracts.envelopes import customer_email
-from tests.orders.ordering import ORDERS, Shop, open_shop
+from tests.orders.ordering import (
+    BILLING_PROFILE_LINES,
+    ORDERS,
+    Shop,
+    billing_profile_changed,
+    open_shop,
+)
 from tests.support.services import RunningService
 
 DOCUMENTS = "/api/v1/documents"
@@ -57,6 +69,14 @@ async def download(shop: Shop, path: str, headers: dict[str, str] | None = None,
 def pdf_text(content: bytes) -> str:
     reader = PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def pdf_lines(content: bytes) -> list[str]:
+    return [line.strip() for line in pdf_text(content).splitlines() if line.strip()]
+
+
+def contains_run(lines: list[str], run: list[str]) -> bool:
+    return any(lines[start : start + len(run)] == run for start in range(len(lines) - len(run) + 1))
 
 
 def pdf_title(content: bytes) -> str | None:
@@ -332,3 +352,102 @@ async def test_an_unknown_order_s_documents_are_404(shop: Shop) -> None:
     response = await shop.get(f"{ORDERS}/{uuid.uuid4()}/documents")
 
     assert response.status_code == 404
+
+
+# -- the seller -----------------------------------------------------------------------------------------
+
+
+async def invoice_pdf(shop: Shop, order: dict[str, Any], **params: str) -> bytes:
+    invoice = await the_document(shop, order, "INVOICE")
+    response = await download(shop, f"{DOCUMENTS}/{invoice['id']}/download", None, **params)
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+async def test_without_a_billing_profile_the_invoice_names_the_company_as_the_seller(shop: Shop) -> None:
+    order = await shop.placed()
+
+    await move(shop, order, "CONFIRMED")
+
+    lines = pdf_lines(await invoice_pdf(shop, order))
+    assert lines[0] == shop.name
+    assert not any(line.startswith("Tax ID") for line in lines)
+
+
+async def test_an_invoice_names_the_seller_by_its_billing_profile_with_address_tax_id_and_email(shop: Shop) -> None:
+    await shop.publish(billing_profile_changed(shop.company_id))
+    order = await shop.placed()
+
+    await move(shop, order, "CONFIRMED")
+    await move(shop, order, "SHIPPED")
+
+    lines = pdf_lines(await invoice_pdf(shop, order))
+    assert contains_run(lines, ["Acme Wholesale LLC", *BILLING_PROFILE_LINES])
+    assert shop.name not in lines
+    assert pdf_title(await invoice_pdf(shop, order)) == "Invoice INV-000001"
+    # The packing list names the same seller at the same address, without its tax ID and billing email.
+    packing_list = await the_document(shop, order, "PACKING_LIST")
+    packing_lines = pdf_lines((await download(shop, f"{DOCUMENTS}/{packing_list['id']}/download")).content)
+    assert contains_run(packing_lines, ["Acme Wholesale LLC", *BILLING_PROFILE_LINES[:4]])
+    assert BILLING_PROFILE_LINES[4] not in packing_lines
+    assert BILLING_PROFILE_LINES[5] not in packing_lines
+
+
+async def test_an_issued_invoice_and_its_void_copy_keep_the_seller_printed_at_issue(shop: Shop) -> None:
+    await shop.publish(billing_profile_changed(shop.company_id))
+    order = await shop.placed()
+    await move(shop, order, "CONFIRMED")
+    original = await invoice_pdf(shop, order)
+    moved = billing_profile_changed(
+        shop.company_id,
+        version=2,
+        legal_name="Acme Holdings Inc.",
+        address_line1="1 Harbor Way",
+        address_line2=None,
+        city="Oakland",
+        postal_code="94607",
+        tax_id=None,
+        email="ap@acme-holdings.test",
+    )
+
+    await shop.publish(moved)
+    cancelled = await shop.post(f"{ORDERS}/{order['id']}/cancel", {"reason": "Ordered twice"})
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert await invoice_pdf(shop, order, copy="original") == original
+    void_lines = pdf_lines(await invoice_pdf(shop, order))
+    assert "VOID" in void_lines
+    assert contains_run(void_lines, ["Acme Wholesale LLC", *BILLING_PROFILE_LINES])
+    for later in ("Acme Holdings Inc.", "1 Harbor Way", "ap@acme-holdings.test"):
+        assert later not in void_lines
+    # An invoice issued from now on names the seller as it is now.
+    later_order = await shop.placed()
+    await move(shop, later_order, "CONFIRMED")
+    later_lines = pdf_lines(await invoice_pdf(shop, later_order))
+    assert contains_run(
+        later_lines,
+        ["Acme Holdings Inc.", "1 Harbor Way", "Oakland, CA 94607", "United States", "ap@acme-holdings.test"],
+    )
+
+
+def test_the_seller_prints_only_what_the_profile_has() -> None:
+    envelope = billing_profile_changed(
+        uuid.uuid4(),
+        legal_name="Northwind Distribution GmbH",
+        address_line1="Invalidenstraße 116",
+        address_line2=None,
+        city="Berlin",
+        region=None,
+        postal_code="10115",
+        country="DE",
+        tax_id=None,
+    )
+    profile = billing_profile_fields(BillingProfileChanged.model_validate(envelope.data))
+    address = ["Invalidenstraße 116", "10115 Berlin", "Germany"]
+
+    with_profile = Tenant(name="Northwind", billing_profile=profile)
+    assert seller_party(with_profile, on_invoice=True) == Party(
+        "Northwind Distribution GmbH", [*address, "billing@acme-wholesale.test"]
+    )
+    assert seller_party(with_profile, on_invoice=False) == Party("Northwind Distribution GmbH", address)
+    assert seller_party(Tenant(name="Northwind", billing_profile=None), on_invoice=True) == Party("Northwind", [])

@@ -7,7 +7,7 @@ from kit.purge import unlisted_tables
 from kit.settings import PlatformSettings
 from services.orders.app import SPEC
 from tests.contracts.envelopes import company_deleted, customer_created, price_override_removed
-from tests.orders.ordering import Shop, open_shop
+from tests.orders.ordering import Shop, billing_profile_changed, open_shop
 from tests.support.events import publish_event, wait_until
 from tests.support.purge import company_rows
 from tests.support.services import RunningService
@@ -19,14 +19,16 @@ def test_every_orders_table_with_company_rows_is_in_the_purge_plan() -> None:
 
 
 async def shop_with_everything(orders: RunningService, platform: PlatformSettings) -> Shop:
-    """A company with rows in every orders table: its tenant and read models (from events), an order (its lines,
-    history and the counter), a cart, an outbox event, and a price override removed since (a tombstone)."""
+    """A company with rows in every orders table: its tenant (with its billing profile) and read models (from
+    events), an order (its lines, history and the counter), a cart, an outbox event, and a price override removed
+    since (a tombstone)."""
     shop = await open_shop(orders, platform)
     placed = await shop.placed(shop.order_body((0, 2), (1, 1)))
     assert (await shop.post(f"/api/v1/orders/{placed['id']}/status", {"status": "CONFIRMED"})).status_code == 200
     assert (await shop.put_in_cart(shop.products[2], 3)).status_code == 200
     override_id = uuid.uuid4()
     await shop.publish(
+        billing_profile_changed(shop.company_id),
         customer_created(shop.company_id, uuid.uuid4(), name="Second customer"),
         price_override_removed(
             shop.company_id, override_id, customer_id=shop.customer_id, product_id=shop.products[1], version=2

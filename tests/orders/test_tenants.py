@@ -1,5 +1,5 @@
-"""Orders keeps its tenants (company, monthly order limit, trial end) from identity's events, via RabbitMQ,
-newest entity version first; a deleted company's tenant is purged."""
+"""Orders keeps its tenants (company, monthly order limit, trial end, billing profile) from identity's events, via
+RabbitMQ, newest entity version first; a deleted company's tenant is purged."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ from tests.contracts.envelopes import (
     subscription_changed,
     trial_started,
 )
+from tests.orders.ordering import billing_profile_changed
 from tests.support.events import (
     dead_lettered,
     publish_event,
@@ -272,6 +273,112 @@ async def test_a_deleted_company_is_purged_and_another_company_keeps_its_tenant(
     assert (await orders.get(LIMITS, deleted)).status_code == 503
     assert await company_rows(orders.database.url, kept) == kept_before
     assert (await orders.get(LIMITS, kept)).status_code == 200
+
+
+# -- billing profiles -------------------------------------------------------------------------------
+
+PROFILE_FIELDS = {
+    "legalName": "Acme Wholesale LLC",
+    "email": "billing@acme-wholesale.test",
+    "addressLine1": "500 Market St",
+    "addressLine2": "Suite 200",
+    "city": "San Francisco",
+    "region": "CA",
+    "postalCode": "94105",
+    "country": "US",
+    "taxId": "EIN 12-3456789",
+}
+
+
+async def test_a_billing_profile_arriving_before_the_company_is_kept_when_the_company_follows(
+    orders: RunningService, platform: PlatformSettings
+) -> None:
+    company_id = uuid.uuid4()
+    profile = billing_profile_changed(company_id)
+
+    await publish_event(platform, profile)
+    await wait_until_processed(orders.database, SPEC.metadata, profile)
+    early = await known_tenant(orders, company_id)
+    assert (early.billing_profile, early.billing_profile_version) == (PROFILE_FIELDS, 1)
+    assert (early.name, early.company_version, early.subscription_version) == (None, 0, 0)
+    # A profile alone does not make the company known.
+    assert (await orders.get(LIMITS, company_id)).status_code == 503
+    rest = [company_created(company_id, name="Acme", slug="acme"), trial_started(company_id)]
+    await publish_event(platform, *rest)
+    await wait_until_processed(orders.database, SPEC.metadata, *rest)
+
+    tenant = await known_tenant(orders, company_id)
+    assert (tenant.name, tenant.company_version, tenant.subscription_version) == ("Acme", 1, 1)
+    assert (tenant.billing_profile, tenant.billing_profile_version) == (PROFILE_FIELDS, 1)
+    assert (await orders.get(LIMITS, company_id)).status_code == 200
+
+
+async def test_an_older_billing_profile_arriving_after_a_newer_one_changes_nothing(
+    orders: RunningService, platform: PlatformSettings
+) -> None:
+    company_id = uuid.uuid4()
+    first = billing_profile_changed(company_id, version=1)
+    second = billing_profile_changed(company_id, version=2, legal_name="Acme Holdings Inc.", tax_id=None)
+    await publish_event(platform, company_created(company_id, name="Acme", slug="acme"), second)
+    await wait_until_processed(orders.database, SPEC.metadata, second)
+
+    await publish_event(platform, first)
+    await wait_until_processed(orders.database, SPEC.metadata, first)
+
+    tenant = await known_tenant(orders, company_id)
+    assert tenant.billing_profile == PROFILE_FIELDS | {"legalName": "Acme Holdings Inc.", "taxId": None}
+    assert tenant.billing_profile_version == 2
+    # The profile's version is its own: the company's stays where its events left it.
+    assert (tenant.name, tenant.company_version) == ("Acme", 1)
+
+
+async def test_billing_profiles_shuffled_and_repeated_in_one_delivery_end_at_the_newest_applied_once(
+    orders: RunningService, platform: PlatformSettings
+) -> None:
+    company_id = uuid.uuid4()
+    versions = [
+        billing_profile_changed(company_id, version=version, legal_name=f"Name {version}") for version in (1, 2, 3)
+    ]
+    shuffled = [versions[2], versions[0], versions[2], versions[1], versions[2]]
+    dead_before = await dead_lettered(platform, "orders")
+
+    await publish_event(platform, *shuffled)
+    await wait_until_processed(orders.database, SPEC.metadata, *shuffled)
+
+    tenant = await known_tenant(orders, company_id)
+    assert tenant.billing_profile == PROFILE_FIELDS | {"legalName": "Name 3"}
+    assert tenant.billing_profile_version == 3
+    await wait_until_drained(platform, "orders")
+    assert await times_processed(orders.database, SPEC.metadata, versions[2].id) == 1
+    assert await dead_lettered(platform, "orders") == dead_before
+
+
+async def test_a_deleted_company_s_billing_profile_is_purged_and_a_late_one_does_not_bring_it_back(
+    orders: RunningService, platform: PlatformSettings
+) -> None:
+    company_id = uuid.uuid4()
+    setup = [
+        company_created(company_id, name="Gone Co", slug="gone-co"),
+        trial_started(company_id),
+        billing_profile_changed(company_id, version=1),
+    ]
+    await publish_event(platform, *setup)
+    await wait_until_processed(orders.database, SPEC.metadata, *setup)
+    assert (await known_tenant(orders, company_id)).billing_profile == PROFILE_FIELDS
+
+    await publish_event(platform, company_deleted(company_id, name="Gone Co", slug="gone-co", version=2))
+
+    async def purged() -> bool:
+        return set((await company_rows(orders.database.url, company_id)).values()) == {0}
+
+    await wait_until(purged, what="the deleted company's rows to be purged")
+    late = billing_profile_changed(company_id, version=2, legal_name="Gone Co Ltd")
+    marker = company_created(uuid.uuid4(), name="Marker", slug="marker")
+    # In order on the one queue: once the marker is processed, the late profile was handled before it.
+    await publish_event(platform, late, marker)
+    await wait_until_processed(orders.database, SPEC.metadata, marker)
+    assert await stored_tenant(orders, company_id) is None
+    assert set((await company_rows(orders.database.url, company_id)).values()) == {0}
 
 
 async def test_limits_without_context_are_refused(orders: RunningService) -> None:

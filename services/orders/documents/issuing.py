@@ -37,6 +37,7 @@ from services.orders.documents.repository import (
     DocumentRepository,
     take_invoice_number,
 )
+from services.orders.models import Tenant
 from services.orders.orders.schemas import OrderRead
 from services.orders.tenants.service import get_tenant
 
@@ -62,10 +63,26 @@ async def on_status_changed(session: AsyncSession, context: RequestContext, orde
 # -- what the PDFs say --------------------------------------------------------------------------------
 
 
-async def _seller(session: AsyncSession, company_id: uuid.UUID) -> Party:
-    # The company's name is all orders knows of it: billing details do not exist in identity yet.
-    tenant = await get_tenant(session, company_id)
-    return Party(name=tenant.name or "", lines=[])
+def seller_party(tenant: Tenant, *, on_invoice: bool) -> Party:
+    """The company as the seller on its documents: its billing profile's legal name and address, and on an invoice
+    its tax ID (if any) and billing email. Until identity has sent a profile, the company's name alone."""
+    profile = tenant.billing_profile
+    if profile is None:
+        return Party(name=tenant.name or "", lines=[])
+    address = {
+        "line1": profile["addressLine1"],
+        "line2": profile.get("addressLine2"),
+        "city": profile["city"],
+        "region": profile.get("region"),
+        "postalCode": profile["postalCode"],
+        "country": profile["country"],
+    }
+    lines = party_address_lines(address)
+    if on_invoice:
+        if profile.get("taxId"):
+            lines.append(f"Tax ID: {profile['taxId']}")
+        lines.append(profile["email"])
+    return Party(name=profile["legalName"], lines=lines)
 
 
 def _ship_to(order: OrderRead) -> Party | None:
@@ -171,7 +188,7 @@ async def issue_invoice(session: AsyncSession, context: RequestContext, order: O
         return
     company_id = context.require_company()
     step = order.status_history[-1]
-    seller = await _seller(session, company_id)
+    seller = seller_party(await get_tenant(session, company_id), on_invoice=True)
     bill_to = await _bill_to(session, company_id, order, order.customer_id)
     number = await take_invoice_number(session, company_id)
     content = InvoiceContent(
@@ -207,7 +224,7 @@ async def issue_packing_list(session: AsyncSession, context: RequestContext, ord
     company_id = context.require_company()
     step = order.status_history[-1]
     content = PackingListContent(
-        seller=await _seller(session, company_id),
+        seller=seller_party(await get_tenant(session, company_id), on_invoice=False),
         ship_to=_ship_to(order),
         order_number=order.number,
         order_date=order.created_at.astimezone(UTC).date(),

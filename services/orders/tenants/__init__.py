@@ -1,1 +1,1 @@
-"""Orders' read model of tenants: company and plan limits, fed by identity's events."""
+"""Orders' read model of tenants: company, plan limits and billing profile, fed by identity's events."""

@@ -1,14 +1,28 @@
-"""Identity's company and subscription events, applied to orders' tenant read model; and a company's
-deletion, which purges everything orders holds of it."""
+"""Identity's company, subscription and billing profile events, applied to orders' tenant read model; and a
+company's deletion, which purges everything orders holds of it."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.identity import CompanyCreated, CompanyDeleted, CompanyUpdated, SubscriptionChanged, TrialStarted
+from contracts.identity import (
+    BillingProfileChanged,
+    CompanyCreated,
+    CompanyDeleted,
+    CompanyUpdated,
+    SubscriptionChanged,
+    TrialStarted,
+)
 from kit import purge
 from kit.consumer import EventConsumer, newest_per_entity
 from kit.events import EventEnvelope
 from services.orders.tenants import service
-from services.orders.tenants.service import CompanyState, SubscriptionState, company_id_of, version_of
+from services.orders.tenants.service import (
+    BillingProfileState,
+    CompanyState,
+    SubscriptionState,
+    billing_profile_fields,
+    company_id_of,
+    version_of,
+)
 
 COMPANY_EVENTS: dict[str, type[CompanyCreated | CompanyUpdated]] = {
     event.event_type: event for event in (CompanyCreated, CompanyUpdated)
@@ -21,6 +35,7 @@ SUBSCRIPTION_EVENTS: dict[str, type[TrialStarted | SubscriptionChanged]] = {
 def register(consumer: EventConsumer) -> None:
     consumer.on(*COMPANY_EVENTS.values())(on_company_changed)
     consumer.on(*SUBSCRIPTION_EVENTS.values())(on_subscription_changed)
+    consumer.on(BillingProfileChanged)(on_billing_profile_changed)
     consumer.on(CompanyDeleted)(purge.schedule_purge)
 
 
@@ -48,3 +63,14 @@ async def on_subscription_changed(session: AsyncSession, events: list[EventEnvel
             )
         )
     await service.record_subscriptions(session, states)
+
+
+async def on_billing_profile_changed(session: AsyncSession, events: list[EventEnvelope]) -> None:
+    # A company has one billing profile (identity keeps it unique), so one entity per company.
+    states = []
+    for envelope in newest_per_entity(events):
+        profile = BillingProfileChanged.model_validate(envelope.data)
+        states.append(
+            BillingProfileState(company_id_of(envelope), version_of(envelope), billing_profile_fields(profile))
+        )
+    await service.record_billing_profiles(session, states)

@@ -1,4 +1,5 @@
-"""Rules of orders' tenant read model: apply identity's company and subscription state, newest version wins."""
+"""Rules of orders' tenant read model: apply identity's company, subscription and billing profile state, newest
+version wins."""
 
 import uuid
 from collections.abc import Sequence
@@ -8,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.identity import BillingProfileChanged
 from kit.db import ReadOnlySession, utcnow
 from kit.errors import ServiceUnavailable
 from kit.events import EventEnvelope
@@ -57,6 +59,22 @@ class SubscriptionState:
     max_orders_per_month: int | None
 
 
+@dataclass(frozen=True)
+class BillingProfileState:
+    """A company's billing profile as one of identity's events left it, at `version`: its fields as
+    `billing_profile_fields` keeps them."""
+
+    company_id: uuid.UUID
+    version: int
+    fields: dict[str, Any]
+
+
+def billing_profile_fields(profile: BillingProfileChanged) -> dict[str, Any]:
+    """The profile as the tenant row keeps it: the event's fields (legalName, email, addressLine1, addressLine2,
+    city, region, postalCode, country, taxId), without its id and the names of what changed."""
+    return profile.model_dump(mode="json", by_alias=True, exclude={"id", "changes"})
+
+
 async def record_companies(session: AsyncSession, states: Sequence[CompanyState]) -> None:
     """Store each company's state unless a version as new is stored already (one company at most once)."""
     now = utcnow()
@@ -89,6 +107,23 @@ async def record_subscriptions(session: AsyncSession, states: Sequence[Subscript
         for state in states
     ]
     await upsert_newer_tenants(session, rows, version="subscription_version")
+
+
+async def record_billing_profiles(session: AsyncSession, states: Sequence[BillingProfileState]) -> None:
+    """Store each company's billing profile unless a version as new is stored already (one company at most once).
+
+    Invoices issued before keep the seller they printed: their content is stored with them."""
+    now = utcnow()
+    rows = [
+        {
+            "company_id": state.company_id,
+            "billing_profile": state.fields,
+            "billing_profile_version": state.version,
+            "updated_at": now,
+        }
+        for state in states
+    ]
+    await upsert_newer_tenants(session, rows, version="billing_profile_version")
 
 
 # A company's first events reach orders a moment after signup, each on its own: a request before both the
