@@ -1,5 +1,6 @@
 """Documents end to end, through the gateway only, on the full topology: an order confirmed gets its invoice,
-the same bytes for staff and for a VIEWER contact of the customer; shipped, its packing list; a vault file
+naming the seller by the billing profile the owner gave with the plan, the same bytes for staff and for a VIEWER
+contact of the customer; shipped, its packing list; a vault file
 uploaded by staff reaches the customer's contacts and nobody else, and an over-size one is refused at the door."""
 
 import hashlib
@@ -11,7 +12,7 @@ from pypdf import PdfReader
 
 from tests.e2e.test_catalog import created, customer_with_signed_in_contact, open_catalog
 from tests.e2e.test_orders import ADDRESS, add_contact
-from tests.support.api import audit_entries, send_csrf_token
+from tests.support.api import BILLING_PROFILE, audit_entries, send_csrf_token
 from tests.support.events import wait_until
 from tests.support.systems import RunningSystem
 
@@ -64,6 +65,9 @@ async def test_a_confirmed_order_s_invoice_reaches_staff_and_a_viewer_byte_ident
         httpx.AsyncClient(base_url=full_system.base_url) as viewer,
     ):
         slug = (await open_catalog(owner))["company"]["slug"]
+        plan = {"planCode": "growth", "billingProfile": BILLING_PROFILE}
+        assert (await owner.post("/api/v1/subscription", json=plan)).status_code == 200
+        # Identity's events reach orders in the order identity made them: the profile before the customer below.
         customer = await customer_with_signed_in_contact(owner, buyer, slug)
         await add_contact(owner, viewer, slug, customer["id"], "VIEWER")
         address = created(await owner.post(f"/api/v1/customers/{customer['id']}/addresses", json=ADDRESS))
@@ -78,6 +82,9 @@ async def test_a_confirmed_order_s_invoice_reaches_staff_and_a_viewer_byte_ident
         assert len(staff_copy) == invoice["sizeBytes"]
         text = pdf_text(staff_copy)
         for expected in ("INV-000001", order["number"], "PO-4711", "BOLT-9", "1 Harbour Road", "$34.00"):
+            assert expected in text, expected
+        seller = (BILLING_PROFILE["legalName"], BILLING_PROFILE["addressLine1"], f"Tax ID: {BILLING_PROFILE['taxId']}")
+        for expected in (*seller, BILLING_PROFILE["email"]):
             assert expected in text, expected
 
         [listed] = (await viewer.get(f"/store/{slug}/api/documents")).json()["items"]
