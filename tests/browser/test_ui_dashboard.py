@@ -87,14 +87,14 @@ async def test_errors_are_pages_in_their_frame_and_a_form_address_reloads_to_its
     base_url = full_system.base_url
     slug = await _sign_up(screen, base_url, "Frame Wholesale")
     # Every page of the dashboard fits its width; a table too wide for it scrolls inside its own container.
-    for area in ("", "/customers", "/products", "/team", "/api-keys", "/audit-log", "/settings"):
+    for area in ("", "/customers", "/products", "/team", "/api-keys", "/audit-log", "/billing", "/settings"):
         opened = await screen.goto(f"{base_url}/dashboard{area}")
         assert opened is not None
         assert opened.status == 200
         await _no_sideways_scroll(screen)
         await shot("page" + (area.replace("/", "-") or "-overview"))
 
-    unknown = await screen.goto(f"{base_url}/dashboard/billing")
+    unknown = await screen.goto(f"{base_url}/dashboard/no-such-page")
     assert unknown is not None
     assert unknown.status == 404
     assert unknown.headers["content-type"].startswith("text/html")

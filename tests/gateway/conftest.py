@@ -142,6 +142,7 @@ class FakeService:
                             "maxOrdersPerMonth": None,
                         },
                         "usage": {"products": 0, "teamMembers": 1, "customers": 0, "ordersThisMonth": 0},
+                        "billingProfile": None,
                     }
                 )
         if self.name == "audit" and path == "/api/v1/audit-logs":

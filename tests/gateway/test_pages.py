@@ -250,6 +250,7 @@ async def test_the_sidebar_lists_each_areas_registered_entry_in_order(gateway: G
         ("/dashboard/api-keys", "API keys"),
         ("/dashboard/webhooks", "Webhooks"),
         ("/dashboard/audit-log", "Audit log"),
+        ("/dashboard/billing", "Billing"),
         ("/dashboard/settings", "Settings"),
     ]
 
@@ -282,7 +283,7 @@ async def test_member_sees_the_settings_read_only(gateway: GatewayHarness) -> No
 async def test_an_unknown_dashboard_path_is_an_html_page_in_the_dashboard_frame(gateway: GatewayHarness) -> None:
     await gateway.sign_up()
 
-    missing = await gateway.client.get("/dashboard/billing")
+    missing = await gateway.client.get("/dashboard/no-such-page")
 
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
