@@ -1,10 +1,16 @@
-"""The processes Distribu is made of, their default ports, and where each one's settings class lives."""
+"""The processes Distribu is made of, their default ports, where each one's settings class lives, and the key
+the local run modes seal webhook secrets with."""
 
 import importlib
 import inspect
+import json
+import os
+from pathlib import Path
 from types import ModuleType
 
 from pydantic_settings import BaseSettings
+
+from services.webhooks.sealing import new_key
 
 SERVICES = ("identity", "catalog", "orders", "audit", "webhooks")
 
@@ -26,3 +32,21 @@ def settings_class(module: ModuleType) -> type[BaseSettings]:
 
 def service_settings_class(service: str) -> type[BaseSettings]:
     return settings_class(importlib.import_module(f"services.{service}.settings"))
+
+
+SEALING_KEYS = "WEBHOOKS_SECRET_KEYS"
+
+
+def local_sealing_keys(data_dir: Path) -> str:
+    """WEBHOOKS_SECRET_KEYS for `make run` and `make up`: the environment's, else the list kept in `data_dir` (made
+    there at the first start, readable by its owner only), so the secrets an earlier run sealed still open."""
+    given = os.environ.get(SEALING_KEYS)
+    if given:
+        return given
+    path = data_dir / "webhooks-secret-keys.json"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(json.dumps([new_key()]))
+    return path.read_text().strip()

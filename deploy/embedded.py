@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import inspect
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -27,7 +28,7 @@ from fakeredis import aioredis
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from deploy.components import SERVICES, service_settings_class
+from deploy.components import SEALING_KEYS, SERVICES, local_sealing_keys, service_settings_class
 from gateway.app import create_app as create_gateway_app
 from gateway.csrf import CSRF_COOKIE, CSRF_HEADER
 from gateway.settings import GatewaySettings
@@ -281,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo company")
     args = parser.parse_args(argv)
     configure_logging("embedded", PlatformSettings().log_level)
+    # Webhooks' settings (and its migrations) read the key from the environment.
+    os.environ[SEALING_KEYS] = local_sealing_keys(args.data_dir)
     # The gateway's in-process calls to services would each log a line at INFO; the access log has them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Ctrl-C while starting up cancels the start-up, which unwinds what had started.

@@ -8,6 +8,7 @@ namespace and free ports.
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -31,8 +32,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from deploy.components import GATEWAY_PORT, SERVICE_PORTS, SERVICES
+from deploy.components import GATEWAY_PORT, SEALING_KEYS, SERVICE_PORTS, SERVICES, local_sealing_keys
 from kit.settings import PlatformSettings
+from services.webhooks.sealing import new_key
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DEFAULT_BROKER_URL = PlatformSettings.model_fields["broker_url"].default
@@ -178,6 +180,8 @@ class Topology:
         self.log_dir = log_dir
         base = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         base.setdefault("DISTRIBU_INTERNAL_SECRET", secrets.token_urlsafe(48))
+        # A run's own key unless given (`make up` gives the one it keeps in .data, see main).
+        base.setdefault(SEALING_KEYS, json.dumps([new_key()]))
         self.env = base
         extra = process_env or {}
 
@@ -395,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"created database {name}")
 
     topology = Topology(
+        {SEALING_KEYS: local_sealing_keys(Path(".data"))},
         ports={"gateway": args.port, **dict(args.service_port)},
         host=args.host,
         log_dir=None if args.logs_to_terminal else args.log_dir,

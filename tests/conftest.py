@@ -1,5 +1,7 @@
 """Fixtures every test layer shares: real servers, fresh databases, settings and signed contexts."""
 
+import json
+import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -12,10 +14,14 @@ from pydantic import SecretStr
 
 from kit.context import CONTEXT_HEADER, ContextSigner, Principal, RequestContext
 from kit.settings import PlatformSettings
+from services.webhooks.sealing import new_key
 from tests import infrastructure
 from tests.infrastructure import Infrastructure
 
 RETRY_DELAYS = [0.1, 0.2, 0.3]
+
+# Webhook signing secrets are sealed with this run's own key; the full topology's processes inherit it.
+os.environ.setdefault("WEBHOOKS_SECRET_KEYS", json.dumps([new_key()]))
 
 # The running systems (full topology, embedded mode) are shared by the e2e and browser tests.
 pytest_plugins = ["tests.support.systems"]

@@ -47,9 +47,10 @@ class WebhookEndpoint(IdMixin, TenantMixin, TimestampMixin, Base):
     # Disabled by the sender (a 410, or every attempt failing for the window), not by a person: the dashboard's
     # banner names these.
     disabled_automatically: Mapped[bool] = mapped_column(default=False)
-    # `whsec_` + base64 of random bytes; after a rotation the previous one signs too, until it expires.
-    secret: Mapped[str] = mapped_column(String(200))
-    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    # The signing secrets (`whsec_` + base64 of random bytes), sealed (services.webhooks.sealing): never stored as
+    # they sign. After a rotation the previous one signs too, until it expires.
+    sealed_secret: Mapped[str] = mapped_column(String(400))
+    sealed_previous_secret: Mapped[str | None] = mapped_column(String(400))
     previous_secret_expires_at: Mapped[datetime | None]
     # The first failed attempt since the last success: the endpoint is disabled once it is old enough.
     failing_since: Mapped[datetime | None]

@@ -1,15 +1,19 @@
 """Webhooks' own settings, read from `WEBHOOKS_*` environment variables."""
 
-from pydantic import Field, IPvAnyNetwork
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
+from services.webhooks.sealing import check_key
 
 
 class WebhooksSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="WEBHOOKS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WEBHOOKS_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/distribu_webhooks"
+    # Fernet keys (a JSON list) sealing the signing secrets at rest: the first seals, all unseal (see sealing.py).
+    # Required: without it the service does not start.
+    secret_keys: list[SecretStr] = Field(min_length=1)
     # Networks (a JSON list of CIDRs) a webhook may reach although private, loopback or link-local, and over
     # plain http too: tests and on-premises receivers. Empty: only public addresses, over https.
     allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
@@ -36,3 +40,14 @@ class WebhooksSettings(ServiceSettings):
     # Send through the proxy of HTTPS_PROXY/HTTP_PROXY (and honour NO_PROXY). The proxy's address is then the
     # one connected to, so it must be public or inside the allowed networks; the proxy resolves receivers.
     use_environment_proxy: bool = False
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _fernet_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for key in keys:
+            check_key(key.get_secret_value())
+        return keys
+
+    @property
+    def sealing_keys(self) -> tuple[str, ...]:
+        return tuple(key.get_secret_value() for key in self.secret_keys)

@@ -142,8 +142,9 @@ class ClaimedDelivery:
     body: dict[str, Any]
     attempt_count: int
     url: str
-    secret: str
-    previous_secret: str | None
+    # Sealed (services.webhooks.sealing): the sender unseals them to sign.
+    sealed_secret: str
+    sealed_previous_secret: str | None
     previous_secret_expires_at: datetime | None
 
 
@@ -186,8 +187,8 @@ async def claim_due(
                 DELIVERIES.c.body,
                 DELIVERIES.c.attempt_count,
                 ENDPOINTS.c.url,
-                ENDPOINTS.c.secret,
-                ENDPOINTS.c.previous_secret,
+                ENDPOINTS.c.sealed_secret,
+                ENDPOINTS.c.sealed_previous_secret,
                 ENDPOINTS.c.previous_secret_expires_at,
             )
             .join(ENDPOINTS, ENDPOINTS.c.id == DELIVERIES.c.endpoint_id)

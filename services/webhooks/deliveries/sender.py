@@ -36,7 +36,9 @@ from services.webhooks.deliveries import repository
 from services.webhooks.deliveries.repository import ClaimedDelivery
 from services.webhooks.deliveries.service import SENDER_WAKE
 from services.webhooks.deliveries.signing import signature_header, signing_secrets
+from services.webhooks.endpoints.repository import reseal_secrets
 from services.webhooks.models import Base, DeliveryStatus
+from services.webhooks.sealing import UnsealableSecret, unseal
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.ssrf import AddressRefused, GuardedResolver, check_literal
 
@@ -175,7 +177,9 @@ class WebhookSender:
     def _request(self, claimed: ClaimedDelivery, at: datetime) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(claimed.body, separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = int(at.timestamp())
-        signing = signing_secrets(claimed.secret, claimed.previous_secret, claimed.previous_secret_expires_at, at)
+        keys = self.settings.sealing_keys
+        previous = unseal(claimed.sealed_previous_secret, keys) if claimed.sealed_previous_secret else None
+        signing = signing_secrets(unseal(claimed.sealed_secret, keys), previous, claimed.previous_secret_expires_at, at)
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
@@ -186,7 +190,11 @@ class WebhookSender:
         return body, headers
 
     async def _send(self, claimed: ClaimedDelivery, at: datetime) -> tuple[dict[str, str], Outcome]:
-        body, headers = self._request(claimed, at)
+        try:
+            body, headers = self._request(claimed, at)
+        except UnsealableSecret as unsealable:
+            # Sent unsigned it would be refused: a failed attempt, on record, retried on the schedule.
+            return {}, Outcome(None, str(unsealable), 0)
         parts = urlsplit(claimed.url)
         started = time.perf_counter()
 
@@ -311,7 +319,13 @@ async def run_pruner(database: Database, settings: WebhooksSettings) -> None:
 
 
 def background_work(settings: WebhooksSettings | None = None) -> tuple[BackgroundWork, ...]:
-    """The worker's loops: the sender and the pruner, with `settings` (else read from the environment then)."""
+    """The worker's work: resealing the secrets once at start, the sender and the pruner, with `settings` (else
+    read from the environment then)."""
+
+    async def reseal(database: Database, _platform: PlatformSettings) -> None:
+        resealed = await reseal_secrets(database, (settings or WebhooksSettings()).sealing_keys)
+        if resealed:
+            logger.info("resealed webhook secrets with the first of WEBHOOKS_SECRET_KEYS", extra={"webhooks": resealed})
 
     async def send(database: Database, _platform: PlatformSettings) -> None:
         await WebhookSender(database, settings or WebhooksSettings()).run()
@@ -319,4 +333,4 @@ def background_work(settings: WebhooksSettings | None = None) -> tuple[Backgroun
     async def prune(database: Database, _platform: PlatformSettings) -> None:
         await run_pruner(database, settings or WebhooksSettings())
 
-    return (send, prune)
+    return (reseal, send, prune)

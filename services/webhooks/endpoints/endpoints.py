@@ -57,7 +57,7 @@ async def create_webhook(
 ) -> WebhookWithSecret:
     """A new webhook. The answer carries its signing `secret`, shown this once (and at each rotation).
     422 for a URL the SSRF guard refuses or an unknown event type; 409 past 20 webhooks."""
-    return await service.create_webhook(session, context, body, settings.allowed_networks)
+    return await service.create_webhook(session, context, body, settings.allowed_networks, settings.sealing_keys)
 
 
 @router.get("/{webhook_id:uuid}", responses=problem_responses(Unauthorized, Forbidden, NotFound))
@@ -85,6 +85,6 @@ async def delete_webhook(session: Session, context: Context, webhook_id: uuid.UU
 
 
 @router.post("/{webhook_id:uuid}/rotate-secret", responses=problem_responses(Unauthorized, Forbidden, NotFound))
-async def rotate_secret(session: Session, context: Context, webhook_id: uuid.UUID) -> RotatedSecret:
+async def rotate_secret(session: Session, context: Context, settings: Settings, webhook_id: uuid.UUID) -> RotatedSecret:
     """A new signing secret, shown this once; the previous one keeps signing beside it for 24 hours."""
-    return await service.rotate_secret(session, context, webhook_id)
+    return await service.rotate_secret(session, context, webhook_id, settings.sealing_keys)

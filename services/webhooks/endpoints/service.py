@@ -37,6 +37,7 @@ from services.webhooks.endpoints.schemas import (
     WebhookWithSecret,
 )
 from services.webhooks.models import WebhookEndpoint
+from services.webhooks.sealing import seal
 from services.webhooks.ssrf import IPNetwork, UrlRefused, check_url
 
 MAX_ENDPOINTS = 20
@@ -122,7 +123,11 @@ async def get_endpoint(session: AsyncSession, context: RequestContext, webhook_i
 
 
 async def create_webhook(
-    session: AsyncSession, context: RequestContext, body: WebhookCreate, allowed: Sequence[IPNetwork]
+    session: AsyncSession,
+    context: RequestContext,
+    body: WebhookCreate,
+    allowed: Sequence[IPNetwork],
+    sealing_keys: Sequence[str],
 ) -> WebhookWithSecret:
     company_id = context.require_company()
     repository = EndpointRepository(session, company_id)
@@ -131,6 +136,7 @@ async def create_webhook(
     if await repository.count() >= MAX_ENDPOINTS:
         raise Conflict(f"A company can have at most {MAX_ENDPOINTS} webhooks; delete one to add another.")
     now = utcnow()
+    secret = new_secret()
     endpoint = repository.add(
         WebhookEndpoint(
             id=new_id(),
@@ -142,7 +148,7 @@ async def create_webhook(
             disabled_reason=None if body.enabled else DISABLED_BY_USER,
             disabled_at=None if body.enabled else now,
             disabled_automatically=False,
-            secret=new_secret(),
+            sealed_secret=seal(secret, sealing_keys),
             version=1,
             created_at=now,
             updated_at=now,
@@ -154,7 +160,7 @@ async def create_webhook(
     )
     await _emit(session, context, endpoint, created)
     read = await webhook_read(session, endpoint)
-    return WebhookWithSecret(**read.model_dump(), secret=endpoint.secret)
+    return WebhookWithSecret(**read.model_dump(), secret=secret)
 
 
 async def update_webhook(
@@ -210,15 +216,18 @@ async def delete_webhook(session: AsyncSession, context: RequestContext, webhook
     await session.flush()
 
 
-async def rotate_secret(session: AsyncSession, context: RequestContext, webhook_id: uuid.UUID) -> RotatedSecret:
+async def rotate_secret(
+    session: AsyncSession, context: RequestContext, webhook_id: uuid.UUID, sealing_keys: Sequence[str]
+) -> RotatedSecret:
     repository = EndpointRepository(session, context.require_company())
     endpoint = await repository.locked(await get_endpoint(session, context, webhook_id))
     now = utcnow()
     expires_at: datetime = now + PREVIOUS_SECRET_LIFETIME
-    endpoint.previous_secret, endpoint.previous_secret_expires_at = endpoint.secret, expires_at
-    endpoint.secret = new_secret()
+    endpoint.sealed_previous_secret, endpoint.previous_secret_expires_at = endpoint.sealed_secret, expires_at
+    secret = new_secret()
+    endpoint.sealed_secret = seal(secret, sealing_keys)
     endpoint.version += 1
     endpoint.updated_at = now
     await session.flush()
     await _emit(session, context, endpoint, WebhookSecretRotated(id=endpoint.id, previous_secret_expires_at=expires_at))
-    return RotatedSecret(secret=endpoint.secret, previous_secret_expires_at=expires_at)
+    return RotatedSecret(secret=secret, previous_secret_expires_at=expires_at)
