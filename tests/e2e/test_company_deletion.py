@@ -90,6 +90,12 @@ async def open_company(stack: AsyncExitStack, base_url: str) -> Company:
         await owner.post("/api/v1/api-keys", json={"name": "ERP sync", "scopes": ["catalog:write", "customers:read"]})
     )
     integrator.headers["Authorization"] = f"Bearer {key['secret']}"
+
+    async def catalog_knows_the_company() -> bool:
+        # Until identity's first events reach catalog, it answers 503 (Retry-After) to every catalog call.
+        return (await owner.get("/api/v1/catalog/limits")).status_code == 200
+
+    await wait_until(catalog_knows_the_company, within=30, what="catalog to know the new company")
     bolts = created(
         await integrator.post("/api/v1/products", json={"sku": "BOLT-1", "name": "Bolts", "unitPrice": "10.00"})
     )
