@@ -4,7 +4,8 @@ HMAC-SHA256, from `cryptography`), so a copy of the database or of a backup sign
 `WEBHOOKS_SECRET_KEYS` is a JSON list of Fernet keys (`python -m services.webhooks.sealing` prints a list of one
 new key).
 The first key seals; every key unseals, so a new key goes first and the old ones stay in the list while the
-webhooks worker reseals every secret with the new key when it starts (`reseal`), after which they can go.
+webhooks worker reseals every secret with the new key when it starts (`endpoints.repository.reseal_secrets`),
+after which they can go.
 """
 
 import json
@@ -16,6 +17,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 class UnsealableSecret(RuntimeError):
     """A sealed secret none of the configured keys opens: a key was removed from WEBHOOKS_SECRET_KEYS too soon."""
+
+    def __init__(self) -> None:
+        super().__init__("none of WEBHOOKS_SECRET_KEYS opens this webhook's signing secret")
 
 
 def new_key() -> str:
@@ -49,7 +53,7 @@ def unseal(sealed: str, keys: Sequence[str]) -> str:
     try:
         return _fernets(tuple(keys))[0].decrypt(sealed.encode()).decode()
     except InvalidToken as error:
-        raise UnsealableSecret("none of WEBHOOKS_SECRET_KEYS opens this webhook's signing secret") from error
+        raise UnsealableSecret from error
 
 
 def resealed(sealed: str, keys: Sequence[str]) -> str | None:
@@ -61,7 +65,7 @@ def resealed(sealed: str, keys: Sequence[str]) -> str | None:
         try:
             return every.rotate(sealed.encode()).decode()
         except InvalidToken as error:
-            raise UnsealableSecret("none of WEBHOOKS_SECRET_KEYS opens this webhook's signing secret") from error
+            raise UnsealableSecret from error
     return None
 
 

@@ -3,6 +3,7 @@ real receiver on 127.0.0.1, and a company's view of the API."""
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from kit.context import ContextSigner, Principal
 from kit.settings import PlatformSettings
 from services.webhooks.app import create_app
 from services.webhooks.settings import WebhooksSettings
-from tests.conftest import DatabaseFactory, context_headers
+from tests.conftest import DatabaseFactory, context_headers, start_app
 from tests.support.events import wait_until
 from tests.support.services import RunningService, running_service
 from tests.webhooks.receiver import Receiver
@@ -39,6 +40,17 @@ async def webhooks(
     app = create_app(webhooks_settings, platform, run_worker=True)
     async with running_service("webhooks", app, platform, signer) as service:
         yield service
+
+
+@asynccontextmanager
+async def service_without_worker(
+    settings: WebhooksSettings, platform: PlatformSettings, signer: ContextSigner
+) -> AsyncIterator[RunningService]:
+    """The service with no worker: nothing sends or reseals unless a test runs the sender or the resealing."""
+    app = create_app(settings, platform)
+    async with AsyncExitStack() as stack:
+        client = await start_app(stack, app)
+        yield RunningService("webhooks", client, app.state.database, signer)
 
 
 @pytest.fixture

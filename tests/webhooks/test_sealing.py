@@ -5,7 +5,6 @@ key opens is a failed attempt on record, and upgrading seals what was stored in 
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,15 @@ from sqlalchemy import Connection, select
 from kit.context import ContextSigner
 from kit.db import Database, utcnow
 from kit.settings import PlatformSettings
-from services.webhooks.app import SPEC, create_app
+from services.webhooks.app import SPEC
 from services.webhooks.deliveries.sender import WebhookSender
 from services.webhooks.endpoints.repository import reseal_secrets
 from services.webhooks.models import WebhookAttempt, WebhookEndpoint
 from services.webhooks.sealing import new_key, unseal
 from services.webhooks.settings import WebhooksSettings
-from tests.conftest import DatabaseFactory, start_app
+from tests.conftest import DatabaseFactory
 from tests.support.services import RunningService
-from tests.webhooks.conftest import FAST, CompanyApi
+from tests.webhooks.conftest import FAST, CompanyApi, service_without_worker
 from tests.webhooks.receiver import Receiver
 
 
@@ -40,11 +39,8 @@ async def webhooks_settings(new_database: DatabaseFactory) -> WebhooksSettings:
 async def webhooks(
     platform: PlatformSettings, webhooks_settings: WebhooksSettings, signer: ContextSigner
 ) -> AsyncIterator[RunningService]:
-    # No worker: each test runs the sender and the resealing itself, with the keys it means.
-    app = create_app(webhooks_settings, platform)
-    async with AsyncExitStack() as stack:
-        client = await start_app(stack, app)
-        yield RunningService("webhooks", client, app.state.database, signer)
+    async with service_without_worker(webhooks_settings, platform, signer) as service:
+        yield service
 
 
 def with_keys(settings: WebhooksSettings, *keys: str) -> WebhooksSettings:

@@ -6,7 +6,6 @@ re-enabling resumes it), and retention prunes old deliveries and their attempts 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -16,15 +15,15 @@ from sqlalchemy import func, select, update
 from kit.context import ContextSigner
 from kit.db import Database, utcnow
 from kit.settings import PlatformSettings
-from services.webhooks.app import SPEC, consumer, create_app
+from services.webhooks.app import SPEC, consumer
 from services.webhooks.deliveries.sender import WebhookSender, prune_old_deliveries
 from services.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from services.webhooks.settings import WebhooksSettings
-from tests.conftest import DatabaseFactory, start_app
+from tests.conftest import DatabaseFactory
 from tests.contracts.envelopes import company_deleted
 from tests.support.events import wait_until
 from tests.support.services import RunningService
-from tests.webhooks.conftest import FAST, CompanyApi
+from tests.webhooks.conftest import FAST, CompanyApi, service_without_worker
 from tests.webhooks.receiver import Answer, Receiver
 
 
@@ -37,11 +36,8 @@ async def webhooks_settings(new_database: DatabaseFactory) -> WebhooksSettings:
 async def webhooks(
     platform: PlatformSettings, webhooks_settings: WebhooksSettings, signer: ContextSigner
 ) -> AsyncIterator[RunningService]:
-    # No worker: nothing sends unless a test runs a sender.
-    app = create_app(webhooks_settings, platform)
-    async with AsyncExitStack() as stack:
-        client = await start_app(stack, app)
-        yield RunningService("webhooks", client, app.state.database, signer)
+    async with service_without_worker(webhooks_settings, platform, signer) as service:
+        yield service
 
 
 def sender_settings(base: WebhooksSettings, **changes: Any) -> WebhooksSettings:
